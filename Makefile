@@ -1,0 +1,31 @@
+# The course's commands. `make demo` and `make test` work on a fresh machine: they create the
+# virtual environment first if it is missing.
+VENV := .venv
+PY := $(VENV)/bin/python
+# A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
+BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
+
+.PHONY: demo test release check-release clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Build release/ from source/, grade three sample submissions with `nbgrader autograde`, print the gradebook.
+demo: $(VENV)/.installed
+	$(PY) -m autograder.build
+	$(PY) -m autograder.demo
+
+# The whole test suite.
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+# Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
+release: $(VENV)/.installed
+	$(PY) -m autograder.build
+
+clean:
+	rm -rf demo artifacts autograded submitted feedback gradebook.db

@@ -1,0 +1,107 @@
+"""The check author's API: mark a check's level, compare with the reference, name the mistake.
+
+A check is a pytest test in `autograder/checks/test_<assignment>.py`:
+
+    @level("masked_softmax")
+    def test_1d_valid_lens(student, rng, device):
+        "一维 valid_lens / 1-D valid_lens"
+        X = torch.rand(2, 3, 5, generator=rng)
+        expect_close(student.call("masked_softmax", X, lens, device=device),
+                     ref.masked_softmax(X, lens), mistakes=wrong_outputs(...))
+
+The first docstring line names the check in the verdict table. A failed expectation raises
+`CheckFailed` with what was expected, what came, and what it likely means.
+"""
+import pytest
+import torch
+
+from autograder.messages import t
+from autograder.plain import describe
+
+
+def level(name: str):
+    """Mark a check as part of a level (the notebook's `check_<name>` cell)."""
+    return pytest.mark.level(name)
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: expected vs got, and a message that explains the difference."""
+
+    def __init__(self, message: str, expected=None, got=None):
+        super().__init__(message)
+        self.message = message
+        self.expected, self.got = expected, got
+
+
+class Trace:
+    """What the current check compared last: shown as 'expected' / 'got' in the verdict table."""
+
+    def __init__(self):
+        self.expected = self.got = ""
+
+
+trace = Trace()
+
+
+def tolerance(device: str, dtype=torch.float32):
+    """(atol, rtol) per device and dtype: CUDA kernels reorder sums (and may use TF32)."""
+    if dtype in (torch.float16, torch.bfloat16):
+        return 1e-2, 1e-2
+    return (1e-5, 1e-4) if device == "cpu" else (1e-4, 1e-3)
+
+
+def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
+    """`got` must be a tensor of `expected`'s shape and values.
+
+    mistakes: (known-wrong output, message) pairs; if `got` matches one, its message is the
+    likely cause shown to the student."""
+    expected = expected.detach().cpu()
+    trace.expected, trace.got = describe(expected), describe(got)
+    if not isinstance(got, torch.Tensor):
+        raise CheckFailed(t(f"{what}应返回张量，得到 {type(got).__name__}",
+                            f"{what} should return a tensor, got {type(got).__name__}"))
+    if tuple(got.shape) != tuple(expected.shape):
+        raise CheckFailed(t(f"形状应为 {tuple(expected.shape)}，得到 {tuple(got.shape)}",
+                            f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"))
+    atol, rtol = tolerance(device, expected.dtype)
+    got = got.to(expected.dtype)
+    if torch.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False):
+        return
+    for wrong, message in mistakes:
+        if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().to(got.dtype),
+                                                       atol=atol, rtol=rtol):
+            raise CheckFailed(message)
+    error = (got - expected).abs().nan_to_num(float("inf"))
+    index = tuple(int(i) for i in torch.unravel_index(error.argmax(), error.shape))
+    raise CheckFailed(t(
+        f"数值不对：在位置 {index} 应为 {expected[index].item():.5g}，得到 {got[index].item():.5g}",
+        f"wrong values: at {index} expected {expected[index].item():.5g}, got {got[index].item():.5g}"))
+
+
+def expect_equal(got, expected, *, hints=None):
+    """`got == expected` exactly (shapes, numbers, strings). hints: {wrong answer: message}."""
+    trace.expected, trace.got = describe(expected), describe(got)
+    if got == expected:
+        return
+    for wrong, message in (hints or {}).items():
+        if got == wrong:
+            raise CheckFailed(message)
+    raise CheckFailed(t(f"应为 {describe(expected)}，得到 {describe(got)}",
+                        f"expected {describe(expected)}, got {describe(got)}"))
+
+
+def mistakes(reference_module, wrongs, compute):
+    """[(output of each known-wrong implementation, its message)] for `expect_close(mistakes=)`.
+
+    compute(ns) computes the checked output from a namespace `ns` in which the wrong version
+    replaces the reference's names; a wrong version that raises is left out."""
+    from types import SimpleNamespace
+    pairs = []
+    for wrong in wrongs:
+        namespace = SimpleNamespace(**{**vars(reference_module), **wrong.overrides})
+        try:
+            with torch.no_grad():
+                pairs.append((compute(namespace), t(wrong.zh, wrong.en)))
+        except Exception:
+            continue
+    return pairs

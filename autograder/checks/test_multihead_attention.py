@@ -1,0 +1,282 @@
+"""Hidden checks of 01_multihead_attention: values against the reference and independent oracles.
+
+Shapes: B batch, Q queries, K key-value pairs, D features, h heads. Inputs are drawn from `rng`
+(seeded per check), so hard-coded outputs cannot pass and a grade is reproducible.
+"""
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import reference_solutions.multihead_attention as ref
+from autograder.checking import expect_close, expect_equal, level, mistakes
+from autograder.messages import t
+from reference_solutions.known_wrong.multihead_attention import WRONG
+
+
+def random_lens(rng, shape, K):
+    return torch.randint(1, K + 1, shape, generator=rng)
+
+
+def key_mask(valid_lens, B, Q, K):
+    """(B, Q, K) True where a key is valid: the oracle's view of valid_lens."""
+    lens = valid_lens if valid_lens.dim() == 2 else valid_lens[:, None].expand(B, Q)
+    return torch.arange(K)[None, None, :] < lens[:, :, None]
+
+
+def oracle_masked_softmax(X, valid_lens):
+    """Softmax over the valid prefix of every row, written as a plain loop."""
+    B, Q, K = X.shape
+    out = torch.zeros_like(X)
+    mask = key_mask(valid_lens, B, Q, K)
+    for b in range(B):
+        for q in range(Q):
+            n = int(mask[b, q].sum())
+            out[b, q, :n] = torch.softmax(X[b, q, :n], dim=-1)
+    return out
+
+
+# ---------------------------------------------------------------- masked_softmax
+def check_masked_softmax(student, device, X, valid_lens):
+    got = student.call("masked_softmax", X, valid_lens, device=device)
+    expect_close(got, ref.masked_softmax(X, valid_lens), device=device, mistakes=mistakes(
+        ref, WRONG.of("masked_softmax"), lambda ns: ns.masked_softmax(X, valid_lens)))
+    return got
+
+
+@level("masked_softmax")
+def test_masked_softmax_1d(student, rng, device):
+    """一维 valid_lens（每个样本一个长度） / 1-D valid_lens (one length per example)"""
+    X = torch.rand(3, 4, 7, generator=rng)
+    lens = torch.tensor([2, 7, 4])
+    got = check_masked_softmax(student, device, X, lens)
+    expect_close(got, oracle_masked_softmax(X, lens), device=device)
+
+
+@level("masked_softmax")
+def test_masked_softmax_2d(student, rng, device):
+    """二维 valid_lens（每个查询一个长度） / 2-D valid_lens (one length per query)"""
+    X = torch.randn(2, 5, 6, generator=rng)
+    lens = random_lens(rng, (2, 5), 6)
+    got = check_masked_softmax(student, device, X, lens)
+    expect_close(got, oracle_masked_softmax(X, lens), device=device)
+
+
+@level("masked_softmax")
+def test_masked_softmax_none(student, rng, device):
+    """valid_lens=None：普通 softmax / valid_lens=None: a plain softmax"""
+    X = torch.randn(2, 3, 5, generator=rng) * 3
+    got = student.call("masked_softmax", X, None, device=device)
+    expect_close(got, torch.softmax(X, dim=-1), device=device)
+
+
+@level("masked_softmax")
+def test_masked_softmax_large_scores(student, rng, device):
+    """分数很大时被遮蔽的位置权重仍为 0 / masked positions stay at 0 even for large scores"""
+    X = torch.randn(2, 3, 8, generator=rng) * 50
+    lens = torch.tensor([3, 5])
+    check_masked_softmax(student, device, X, lens)
+
+
+# ---------------------------------------------------------------- DotProductAttention
+def attention_inputs(rng, B=2, Q=3, K=5, d=6, v=4):
+    return (torch.randn(B, Q, d, generator=rng), torch.randn(B, K, d, generator=rng),
+            torch.randn(B, K, v, generator=rng))
+
+
+def check_attention(student, device, queries, keys, values, valid_lens, dropout=0.0):
+    attention = student.call("DotProductAttention", dropout)
+    student.method(attention, "eval")
+    student.method(attention, "to", device)
+    got = student.method(attention, "__call__", queries, keys, values, valid_lens, device=device)
+
+    def reference(ns):
+        return ns.DotProductAttention(dropout).eval()(queries, keys, values, valid_lens)
+    expect_close(got, reference(ref), device=device,
+                 mistakes=mistakes(ref, WRONG.of("dot_product_attention"), reference))
+    return got, attention
+
+
+@level("dot_product_attention")
+def test_attention_matches_sdpa(student, rng, device):
+    """与 scaled_dot_product_attention 一致（一维 valid_lens） / equals PyTorch's SDPA (1-D valid_lens)"""
+    q, k, v = attention_inputs(rng)
+    lens = torch.tensor([2, 5])
+    got, _ = check_attention(student, device, q, k, v, lens)
+    oracle = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask(lens, 2, 3, 5))
+    expect_close(got, oracle, device=device)
+
+
+@level("dot_product_attention")
+def test_attention_2d_valid_lens(student, rng, device):
+    """二维 valid_lens / 2-D valid_lens"""
+    q, k, v = attention_inputs(rng, B=3, Q=4, K=6, d=8, v=3)
+    lens = random_lens(rng, (3, 4), 6)
+    got, _ = check_attention(student, device, q, k, v, lens)
+    oracle = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask(lens, 3, 4, 6))
+    expect_close(got, oracle, device=device)
+
+
+@level("dot_product_attention")
+def test_attention_no_valid_lens(student, rng, device):
+    """valid_lens=None / no valid_lens"""
+    q, k, v = attention_inputs(rng, d=16)
+    got, _ = check_attention(student, device, q, k, v, None)
+    expect_close(got, F.scaled_dot_product_attention(q, k, v), device=device)
+
+
+@level("dot_product_attention")
+def test_attention_dropout_eval(student, rng, device):
+    """dropout=0.5 在 eval 模式下不起作用，且保存了 attention_weights / dropout=0.5 is off in eval mode; attention_weights kept"""
+    q, k, v = attention_inputs(rng)
+    lens = torch.tensor([3, 1])
+    _, attention = check_attention(student, device, q, k, v, lens, dropout=0.5)
+    weights = student.method(attention, "__getattribute__", "attention_weights")
+    scores = torch.bmm(q, k.transpose(1, 2)) / 6 ** 0.5
+    expect_close(weights, ref.masked_softmax(scores, lens), device=device)
+
+
+# ---------------------------------------------------------------- transpose_qkv / transpose_output
+@level("transpose_qkv")
+def test_transpose_qkv_values(student, rng, device):
+    """transpose_qkv 把各头并入批量维 / transpose_qkv folds the heads into the batch"""
+    X = torch.randn(2, 3, 8, generator=rng)
+    got = student.call("transpose_qkv", X, 4, device=device)
+    expect_close(got, ref.transpose_qkv(X, 4), device=device, mistakes=mistakes(
+        ref, WRONG.of("transpose_qkv"), lambda ns: ns.transpose_qkv(X, 4)))
+
+
+@level("transpose_qkv")
+def test_transpose_qkv_head_content(student, rng, device):
+    """第 b 个样本的第 i 个头 = 特征 [i*D/h, (i+1)*D/h) / head i of example b holds features [i*D/h, (i+1)*D/h)"""
+    X = torch.randn(3, 5, 12, generator=rng)
+    got = student.call("transpose_qkv", X, 3, device=device)
+    oracle = torch.stack([X[b, :, i * 4:(i + 1) * 4] for b in range(3) for i in range(3)])  # (B*h, N, D/h)
+    expect_close(got, oracle, device=device, mistakes=mistakes(
+        ref, WRONG.of("transpose_qkv"), lambda ns: ns.transpose_qkv(X, 3)))
+
+
+@level("transpose_qkv")
+def test_transpose_output_values(student, rng, device):
+    """transpose_output 还原 (B, N, D) / transpose_output restores (B, N, D)"""
+    X = torch.randn(6, 4, 5, generator=rng)  # (B*h, N, D/h) with B=2, h=3
+    got = student.call("transpose_output", X, 3, device=device)
+    expect_close(got, ref.transpose_output(X, 3), device=device, mistakes=mistakes(
+        ref, WRONG.of("transpose_qkv"), lambda ns: ns.transpose_output(X, 3)))
+
+
+@level("transpose_qkv")
+def test_transpose_round_trip(student, rng, device):
+    """transpose_output(transpose_qkv(X)) == X"""
+    X = torch.randn(2, 7, 10, generator=rng)
+    folded = student.call("transpose_qkv", X, 5, device=device)
+    got = student.call("transpose_output", folded, 5, device=device)
+    expect_close(got, X, device=device)
+
+
+# ---------------------------------------------------------------- MultiHeadAttention
+SIZES = dict(key_size=5, query_size=8, value_size=7, num_hiddens=8, num_heads=2)
+
+
+def reference_mha(rng, bias=False, sizes=SIZES):
+    """The reference module with weights drawn from rng (not from the global seed)."""
+    model = ref.MultiHeadAttention(**sizes, dropout=0.5, bias=bias).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=rng) * 0.4)
+    return model
+
+
+def student_mha(student, device, model, bias=False, sizes=SIZES):
+    mha = student.call("MultiHeadAttention", *sizes.values(), 0.5, bias=bias)
+    student.method(mha, "load_state_dict", model.state_dict())
+    student.method(mha, "eval")
+    student.method(mha, "to", device)
+    return mha
+
+
+def mha_inputs(rng, B=2, Q=4, K=6, sizes=SIZES):
+    return (torch.randn(B, Q, sizes["query_size"], generator=rng),
+            torch.randn(B, K, sizes["key_size"], generator=rng),
+            torch.randn(B, K, sizes["value_size"], generator=rng))
+
+
+def check_mha(student, device, rng, valid_lens, bias=False, sizes=SIZES):
+    model = reference_mha(rng, bias, sizes)
+    q, k, v = mha_inputs(rng, B=len(valid_lens) if valid_lens is not None else 2, sizes=sizes)
+    mha = student_mha(student, device, model, bias, sizes)
+    got = student.method(mha, "__call__", q, k, v, valid_lens, device=device)
+
+    def reference(ns):
+        wrong = ns.MultiHeadAttention(**sizes, dropout=0.5, bias=bias).eval()
+        wrong.load_state_dict(model.state_dict())
+        return wrong(q, k, v, valid_lens)
+    expect_close(got, model(q, k, v, valid_lens), device=device,
+                 mistakes=mistakes(ref, WRONG.of("multihead_attention"), reference))
+    return got, model, (q, k, v)
+
+
+@level("multihead_attention")
+def test_mha_matches_torch_multihead_attention(student, rng, device):
+    """与 nn.MultiheadAttention（映射相同权重）一致 / equals nn.MultiheadAttention with the same weights"""
+    lens = torch.tensor([3, 6])
+    got, model, (q, k, v) = check_mha(student, device, rng, lens)
+    oracle = nn.MultiheadAttention(8, 2, bias=False, kdim=5, vdim=7, batch_first=True).eval()
+    with torch.no_grad():
+        oracle.q_proj_weight.copy_(model.W_q.weight)
+        oracle.k_proj_weight.copy_(model.W_k.weight)
+        oracle.v_proj_weight.copy_(model.W_v.weight)
+        oracle.out_proj.weight.copy_(model.W_o.weight)
+        padding = ~key_mask(lens, 2, 1, 6)[:, 0]  # (B, K) True = ignore
+        expected, _ = oracle(q, k, v, key_padding_mask=padding, need_weights=False)
+    expect_close(got, expected, device=device)
+
+
+@level("multihead_attention")
+def test_mha_valid_lens_differ_per_example(student, rng, device):
+    """各样本 valid_lens 不同（repeat_interleave） / valid_lens that differ per example (repeat_interleave)"""
+    check_mha(student, device, rng, torch.tensor([1, 6, 2]))
+
+
+@level("multihead_attention")
+def test_mha_2d_valid_lens(student, rng, device):
+    """二维 valid_lens / 2-D valid_lens"""
+    check_mha(student, device, rng, random_lens(rng, (3, 4), 6))
+
+
+@level("multihead_attention")
+def test_mha_no_valid_lens_equal_sizes(student, rng, device):
+    """valid_lens=None，各尺寸相同（d2l 的例子） / valid_lens=None with equal sizes (d2l's example)"""
+    check_mha(student, device, rng, None, sizes=dict(key_size=10, query_size=10, value_size=10,
+                                                     num_hiddens=10, num_heads=5))
+
+
+@level("multihead_attention")
+def test_mha_with_bias(student, rng, device):
+    """bias=True"""
+    check_mha(student, device, rng, torch.tensor([4, 2]), bias=True)
+
+
+# ---------------------------------------------------------------- the shapes the student states
+SHAPE_ANSWERS = ("queries_after_W_q", "keys_after_W_k", "queries_after_transpose_qkv",
+                 "keys_after_transpose_qkv", "attention_weights_shape", "output_shape")
+
+
+def shape_check(name):
+    @level("attention_shapes")
+    def test(student):
+        try:
+            got = student.get(name)
+        except Exception:
+            got = None
+        if isinstance(got, list):
+            got = tuple(got)
+        hints = {tuple(w.overrides[name]): t(w.zh, w.en)
+                 for w in WRONG.of("attention_shapes") if name in w.overrides}
+        expect_equal(got, getattr(ref, name), hints=hints)
+    test.__doc__ = name
+    test.__name__ = f"test_shape_{name}"
+    return test
+
+
+for _name in SHAPE_ANSWERS:
+    globals()[f"test_shape_{_name}"] = shape_check(_name)

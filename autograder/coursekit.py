@@ -1,0 +1,78 @@
+"""评测 on the student's own machine: the visible check of every level (public checks only).
+
+Shipped beside each release notebook as coursekit.py (copied by `make release`; do not edit
+the copies). It imports nothing of the course, so the release folder is all a student needs.
+A check cell calls `check(...)`: it prints 头歌's table (test input, expected, actual, result)
+and, if the answer differs, stops with a short message instead of a traceback.
+"""
+import warnings
+
+LANGUAGE = "zh+en"
+
+
+def t(zh, en):
+    return zh if LANGUAGE == "zh" else en if LANGUAGE == "en" else f"{zh} / {en}"
+
+
+class CheckFailed(Exception):
+    """A failed visible check; Jupyter shows only its message (no traceback)."""
+
+    def _render_traceback_(self):
+        return [f"\x1b[0;31m✗ {self}\x1b[0m"]
+
+
+def check(what, compute, expected, atol=1e-3):
+    """Compare `compute()` with `expected` (a tensor, number, tuple...) and print the verdict."""
+    with warnings.catch_warnings():  # a warning would land on stderr, which nbgrader scores as 0
+        warnings.simplefilter("ignore")
+        try:
+            got, error = compute(), None
+        except NotImplementedError:
+            got, error = None, t("尚未完成（仍是 raise NotImplementedError()）",
+                                 "not done yet (the region still raises NotImplementedError())")
+        except Exception as e:  # show the student's own error in the table
+            got, error = None, f"{type(e).__name__}: {e}"
+        problem = error or _difference(got, expected, atol)
+    _table(what, expected, error or got, problem)
+    if problem:
+        raise CheckFailed(problem)
+
+
+def check_format(what, value, kind):
+    """For answers checked only by the hidden checks: is the answer's form right?"""
+    ok = isinstance(value, kind) or (kind is tuple and isinstance(value, (tuple, list))
+                                     and all(isinstance(n, int) for n in value))
+    expected = t(f"一个 {kind.__name__}（数值由隐藏检查评判）", f"a {kind.__name__} (the hidden checks judge its value)")
+    problem = "" if ok else t(f"格式不对：应为 {kind.__name__}", f"wrong form: expected a {kind.__name__}")
+    _table(what, expected, value, problem)
+    if problem:
+        raise CheckFailed(problem)
+
+
+def _difference(got, expected, atol):
+    import torch
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(got, torch.Tensor):
+            return t(f"应返回张量，得到 {type(got).__name__}", f"expected a tensor, got {type(got).__name__}")
+        if tuple(got.shape) != tuple(expected.shape):
+            return t(f"形状应为 {tuple(expected.shape)}，得到 {tuple(got.shape)}",
+                     f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}")
+        if not torch.allclose(got.detach().cpu().float(), expected.float(), atol=atol):
+            return t("形状正确，数值不对", "right shape, wrong values")
+        return ""
+    if isinstance(got, list):
+        got = tuple(got)
+    return "" if got == expected else t(f"应为 {expected!r}，得到 {got!r}", f"expected {expected!r}, got {got!r}")
+
+
+def _table(what, expected, got, problem):
+    result = t("✗ 未通过", "✗ failed") if problem else t("✓ 通过", "✓ passed")
+    rows = [(t("测试输入", "test input"), what), (t("预期输出", "expected"), _show(expected)),
+            (t("实际输出", "got"), _show(got)), (t("结果", "result"), result)]
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
+
+
+def _show(value):
+    text = repr(value)
+    return text if len(text) < 800 else text[:800] + " ..."

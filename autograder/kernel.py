@@ -1,0 +1,184 @@
+"""One submission's kernel: started fresh, runs the student's cells once, answers the judge.
+
+The kernel is untrusted: it runs inside the sandbox (autograder.sandbox), every cell under a
+time limit and the whole notebook under a budget. The judge reaches it only through
+`KernelStudent`, whose requests travel as code and whose replies come back as base64 plain
+data in a display message, read with `torch.load(weights_only=True)`.
+"""
+import base64
+import io
+import secrets
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+import course_config
+from autograder import agent
+from autograder.student import Student, StudentError
+
+MAX_REPLY_BYTES = 256 << 20
+TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
+                 "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command is wrapped by the sandbox."""
+
+    sandbox = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        argv = super().format_kernel_cmd(extra_arguments)
+        return self.sandbox.wrap(argv)
+
+
+class KernelSession:
+    """with KernelSession(nb, workdir, sandbox) as kernel: kernel.run_cells(skip); kernel.student"""
+
+    def __init__(self, nb, workdir: Path, sandbox):
+        self.nb, self.workdir, self.sandbox = nb, Path(workdir), sandbox
+        self.dead = ""  # why the kernel is gone, once it is
+        self.problems = []  # readable reasons, for the feedback and the class summary
+        self.client = NotebookClient(
+            nb, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True, interrupt_on_timeout=True,
+            error_on_timeout=TIMEOUT_ERROR, kernel_name="python3", record_timing=False,
+            kernel_manager_class=SandboxedKernelManager, shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(self.workdir)}})
+
+    def __enter__(self):
+        km = self.client.create_kernel_manager()
+        km.sandbox = self.sandbox
+        if self.sandbox.connection_file:
+            km.transport = "ipc"  # the sandbox has no network, not even loopback
+            km.connection_file = str(self.sandbox.connection_file)
+        self.client.start_new_kernel(env=self.sandbox.kernel_env())
+        self.client.start_new_kernel_client()
+        self.student = KernelStudent(self)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.client.km is not None:
+                self.client._cleanup_kernel()
+        finally:
+            self.sandbox.destroy()  # every process the submission started, gone
+
+    def run_cells(self, skip=lambda cell: False):
+        """Run every code cell once, in order, except `skip`ped ones, within the notebook budget."""
+        deadline = time.monotonic() + course_config.NOTEBOOK_TIMEOUT_S
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code" or skip(cell):
+                continue
+            cell.outputs = []
+            if self.dead:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._problem("整个笔记本超出时间限制，其余单元格未运行",
+                              "the notebook time limit was reached; later cells were not run")
+                self.dead = "notebook time limit"
+                break
+            self._execute(cell, index, min(course_config.CELL_TIMEOUT_S, left))
+        if not self.dead:
+            self._start_agent()
+
+    def _execute(self, cell, index, timeout):
+        self.client.timeout = max(1, int(timeout))
+        try:
+            self.client.execute_cell(cell, index, store_history=False)
+        except DeadKernelError:
+            self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
+                              "the kernel died (sys.exit / os._exit / a crash / out of memory?)")
+            return
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs if o.output_type == "error"):
+            self._problem(f"第 {index + 1} 个单元格超时（{timeout:.0f} 秒）",
+                          f"cell {index + 1} hit its time limit ({timeout:.0f} s)")
+            if not self._responsive():
+                self._kill("超时后内核无响应（忽略了中断），已终止",
+                           "the kernel ignored the interrupt after a timeout and was killed")
+
+    def _run_code(self, code: str, timeout: float):
+        """Run judge code (not a notebook cell) in the kernel; its outputs, as a cell's."""
+        cell = nbformat.v4.new_code_cell(code)
+        self.nb.cells.append(cell)  # nbclient writes the executed cell back by index
+        try:
+            self._execute(cell, len(self.nb.cells) - 1, timeout)
+        finally:
+            self.nb.cells.pop()
+        return cell.outputs
+
+    def _responsive(self) -> bool:
+        cell = nbformat.v4.new_code_cell("pass")
+        self.nb.cells.append(cell)
+        self.client.timeout = 5
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        except DeadKernelError:
+            return False
+        finally:
+            self.nb.cells.pop()
+        return not any(o.output_type == "error" for o in cell.outputs)
+
+    def _start_agent(self):
+        self.agent_name = "_judge_agent_" + secrets.token_hex(4)
+        source = (f"exec({Path(agent.__file__).read_text()!r}, _s := {{}})\n"
+                  f"{self.agent_name} = _s['Agent'](globals()); del _s")
+        outputs = self._run_code(source, course_config.CALL_TIMEOUT_S)
+        errors = [o for o in outputs if o.output_type == "error"]
+        if errors and not self.dead:
+            self._kill("评测代理无法在内核中启动", "the judge could not start in the kernel: "
+                       + errors[0].get("ename", ""))
+
+    def request(self, request: dict) -> dict:
+        """One agent round trip; raises StudentError when the kernel cannot answer."""
+        if self.dead:
+            raise StudentError("KernelDied", self.dead)
+        buffer = io.BytesIO()
+        torch.save(request, buffer)
+        nonce = secrets.token_hex(8)
+        code = f"{self.agent_name}.serve_b64({base64.b64encode(buffer.getvalue()).decode()!r}, {nonce!r})"
+        outputs = self._run_code(code, course_config.CALL_TIMEOUT_S)
+        if self.dead:
+            raise StudentError("KernelDied", self.dead)
+        for output in reversed(outputs):
+            data = output.get("data", {}).get(agent.MIME) if output.output_type == "display_data" else None
+            if isinstance(data, str) and len(data) <= MAX_REPLY_BYTES * 4 // 3 + 4:
+                try:
+                    reply = torch.load(io.BytesIO(base64.b64decode(data)), weights_only=True)
+                except Exception:
+                    continue
+                if isinstance(reply, dict) and reply.get("nonce") == nonce:
+                    return reply
+        if any(o.get("ename") == "CellTimeoutError" for o in outputs if o.output_type == "error"):
+            raise StudentError("Timeout", f"{course_config.CALL_TIMEOUT_S} s")
+        raise StudentError("NoReply", "the kernel gave no answer")
+
+    def _kernel_gone(self, zh, en):
+        self.dead = en
+        self._problem(zh, en)
+
+    def _kill(self, zh, en):
+        self._kernel_gone(zh, en)
+        try:
+            self.client._cleanup_kernel()
+        except Exception:
+            pass
+
+    def _problem(self, zh, en):
+        from autograder.messages import t
+        self.problems.append(t(zh, en))
+
+
+class KernelStudent(Student):
+    """The student's code in a live kernel session."""
+
+    def __init__(self, session: KernelSession):
+        super().__init__()
+        self.session = session
+
+    def _request(self, request):
+        return self.session.request(request)

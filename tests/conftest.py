@@ -1,0 +1,23 @@
+"""Shared fixtures: the course root on sys.path, a CUDA skip with a reason."""
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CUDA = torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(items):
+    skip = pytest.mark.skip(reason="no CUDA device here (CI is CPU-only); run on a GPU machine")
+    for item in items:
+        if "gpu" in item.keywords and not CUDA:
+            item.add_marker(skip)
+
+
+def devices():
+    """The devices the checks run on: CPU always, CUDA (marked gpu) too."""
+    return ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]

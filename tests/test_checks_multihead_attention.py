@@ -1,0 +1,74 @@
+"""The hidden checks of 01_multihead_attention accept every correct answer and reject every wrong one."""
+import pytest
+
+import course_config
+import reference_solutions.multihead_attention as ref
+from autograder.judge import judge
+from autograder.student import LocalStudent
+from reference_solutions.known_wrong.multihead_attention import WRONG
+from tests.conftest import devices
+from tests.seed_code import read
+
+SPEC = course_config.assignment("multihead_attention")
+LEVELS = [lv.name for lv in SPEC.levels]
+
+
+def full_marks(results):
+    return {lv: (r.score, r.points) for lv, r in results.items() if r.score != r.points}
+
+
+@pytest.mark.parametrize("device", devices())
+def test_reference_passes_every_check(device):
+    results = judge("multihead_attention", LocalStudent.from_module(ref), device)
+    assert full_marks(results) == {}
+    assert all(len(r.checks) >= 4 for r in results.values()), "every level has at least 4 checks"
+
+
+def test_untouched_stub_scores_zero_everywhere():
+    stub = LocalStudent.from_source("")  # nothing defined, as if every region raised
+    results = judge("multihead_attention", stub)
+    assert {lv: r.score for lv, r in results.items()} == {lv: 0.0 for lv in LEVELS}
+    assert all("NameError" not in c.message or "not defined" in c.message
+               for r in results.values() for c in r.checks)
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.level}-{w.name}")
+def test_known_wrong_implementation_is_rejected(wrong):
+    results = judge("multihead_attention", LocalStudent.from_module(ref, **wrong.overrides), levels=[wrong.level])
+    result = results[wrong.level]
+    assert result.score < result.points
+    # the student is told the likely cause
+    assert any(wrong.en in c.message for c in result.checks if not c.passed)
+
+
+def test_at_least_three_known_wrong_per_level():
+    for level in LEVELS:
+        assert len(WRONG.of(level)) >= 3, level
+
+
+def test_diagnosis_names_the_mistake():
+    wrong = next(w for w in WRONG if w.name == "no_sqrt_scaling")
+    result = judge("multihead_attention", LocalStudent.from_module(ref, **wrong.overrides),
+                   levels=["dot_product_attention"])["dot_product_attention"]
+    assert all("1/sqrt(d)" in c.message for c in result.checks if not c.passed)
+    assert result.score == 0
+
+
+def test_seed_000_code_is_accepted_as_written():
+    source = read("d2l_attention.py") + read("seed000_multihead_attention.py") + \
+        "\n".join(f"{name} = {getattr(ref, name)!r}" for name in (
+            "queries_after_W_q", "keys_after_W_k", "queries_after_transpose_qkv",
+            "keys_after_transpose_qkv", "attention_weights_shape", "output_shape"))
+    assert full_marks(judge("multihead_attention", LocalStudent.from_source(source))) == {}
+
+
+def test_vectorised_variants_are_accepted():
+    student = LocalStudent.from_source(read("vectorised_attention.py"))
+    assert full_marks(judge("multihead_attention", student)) == {}
+
+
+def test_grading_is_reproducible():
+    wrong = next(w for w in WRONG if w.name == "repeat_valid_lens")
+    scores = [judge("multihead_attention", LocalStudent.from_module(ref, **wrong.overrides),
+                    levels=["multihead_attention"])["multihead_attention"].score for _ in range(2)]
+    assert scores[0] == scores[1] < 2

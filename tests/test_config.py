@@ -1,0 +1,54 @@
+"""course_config.py is the course in one place, and nbgrader refuses to run without it."""
+import math
+
+import pytest
+
+import course_config
+from autograder import demo
+from autograder.judge import CheckResult, LevelResult
+from autograder.render import verdict_outputs
+
+
+def test_a_broken_course_config_stops_nbgrader_loudly(tmp_path):
+    course = demo.make_course(tmp_path / "course")
+    with open(course / "course_config.py", "a") as f:
+        f.write("\nraise RuntimeError('broken on purpose')\n")
+    run = demo.nbgrader(course, "generate_assignment", "01_multihead_attention", check=False, capture=True)
+    assert run.returncode == 2
+    assert "broken on purpose" in run.stderr and "refusing to run" in run.stderr
+    assert not (course / "release").exists()
+
+
+def test_nbgrader_settings_come_from_course_config():
+    from traitlets.config import Config
+    c = Config()
+    course_config.apply(c)
+    assert c.Execute.timeout == course_config.CELL_TIMEOUT_S
+    assert c.OverwriteCells.add_missing_cells is True
+    pps = [p if isinstance(p, str) else p.__name__ for p in c.Autograde.autograde_preprocessors]
+    assert "autograder.nbgrader_judge.JudgeSubmission" in pps and "Execute" not in pps
+    assert pps[-3:] == ["SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata"]
+
+
+def test_every_assignment_has_a_reference_checks_and_source():
+    root = course_config.ROOT
+    for spec in course_config.ASSIGNMENTS:
+        assert (root / "reference_solutions" / f"{spec.name}.py").exists()
+        assert (root / "autograder" / "checks" / f"test_{spec.name}.py").exists()
+        assert (root / "source" / spec.folder / f"{spec.name}.ipynb").exists()
+
+
+@pytest.mark.parametrize("passed, total, points, expected", [
+    (0, 3, 2, 0.0), (3, 3, 2, 2.0), (1, 3, 2, 0.66), (2, 3, 1.5, 1.0), (0, 0, 2, 0.0)])
+def test_level_score_is_a_plain_float_within_the_points(passed, total, points, expected):
+    result = LevelResult("x", points, [CheckResult("c", i < passed) for i in range(total)])
+    assert result.score == expected and type(result.score) is float
+    score = verdict_outputs(result)[-1]
+    assert score.output_type == "execute_result"
+    value = float(score.data["text/plain"])
+    assert 0 <= value <= points and not math.isnan(value)
+
+
+def test_a_level_that_could_not_be_checked_scores_zero():
+    result = LevelResult("x", 2, [CheckResult("c", True)], problem="kernel died")
+    assert result.score == 0.0

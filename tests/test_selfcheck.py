@@ -1,0 +1,46 @@
+"""The visible checks (评测) run on a student's machine from the release folder alone: they pass
+with the reference's code and fail, with a message and no traceback, on the untouched stub."""
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import course_config
+from autograder.build import reference_sections
+from autograder.nbgrader_judge import is_check_cell
+
+ROOT = course_config.ROOT
+
+
+def run_release(tmp_path, spec, fill: bool):
+    folder = tmp_path / spec.folder
+    shutil.copytree(ROOT / "release" / spec.folder, folder)  # the release files only
+    nb = nbformat.read(folder / f"{spec.name}.ipynb", as_version=4)
+    if fill:
+        sections = reference_sections(spec.name)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = sections[cell.metadata.nbgrader["grade_id"]]
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return [c for c in nb.cells if is_check_cell(c)]
+
+
+@pytest.mark.parametrize("spec", course_config.ASSIGNMENTS, ids=lambda s: s.name)
+def test_visible_checks_pass_with_the_reference(tmp_path, spec):
+    for cell in run_release(tmp_path, spec, fill=True):
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert [o.output_type for o in cell.outputs] == ["stream"], (cell.source, cell.outputs)
+        assert cell.outputs[0].name == "stdout"  # nothing on stderr: nbgrader would score 0
+        assert "✓" in text and "✗" not in text
+
+
+@pytest.mark.parametrize("spec", course_config.ASSIGNMENTS, ids=lambda s: s.name)
+def test_visible_checks_fail_on_the_stub_with_a_message(tmp_path, spec):
+    for cell in run_release(tmp_path, spec, fill=False):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert errors and errors[0].ename == "CheckFailed"
+        assert len(errors[0].traceback) == 1  # the message only, not a traceback
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert "✗" in text
