@@ -41,6 +41,8 @@ ASSIGNMENTS = (
         Level("multihead_attention", 2),
         Level("attention_shapes", 2),
     )),
+    # --- issue 4: 02_attention_quiz, 03_rnn_quiz, 04_seq2seq_translation ---
+    # --- issue 5: 05_rnn_from_scratch ---
 )
 
 

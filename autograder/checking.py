@@ -78,16 +78,21 @@ def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
         f"wrong values: at {index} expected {expected[index].item():.5g}, got {got[index].item():.5g}"))
 
 
-def expect_equal(got, expected, *, hints=None):
-    """`got == expected` exactly (shapes, numbers, strings). hints: {wrong answer: message}."""
-    trace.expected, trace.got = describe(expected), describe(got)
+def expect_equal(got, expected, *, hints=None, secret=False):
+    """`got == expected` exactly (shapes, numbers, strings). hints: {wrong answer: message}.
+
+    secret: the expected answer is an answer key (a quiz): never shown, in the table or the
+    message, so feedback cannot leak it."""
+    shown = t("（不公开）", "(not shown)") if secret else describe(expected)
+    trace.expected, trace.got = shown, describe(got)
     if got == expected:
         return
     for wrong, message in (hints or {}).items():
         if got == wrong:
             raise CheckFailed(message)
-    raise CheckFailed(t(f"应为 {describe(expected)}，得到 {describe(got)}",
-                        f"expected {describe(expected)}, got {describe(got)}"))
+    if secret:
+        raise CheckFailed(t(f"答案不对：得到 {describe(got)}", f"wrong answer: got {describe(got)}"))
+    raise CheckFailed(t(f"应为 {shown}，得到 {describe(got)}", f"expected {shown}, got {describe(got)}"))
 
 
 def mistakes(reference_module, wrongs, compute):
