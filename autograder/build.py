@@ -1,6 +1,7 @@
 """Build the course: solution cells from the references, coursekit copies, release/ by nbgrader.
 
     python -m autograder.build          sync source/ from reference_solutions/, then release/
+    python -m autograder.build --only NAME   the same for one assignment
     python -m autograder.build --check  exit 1 if source/ or release/ differ from what it would build
 
 One source of truth (DESIGN rule 1): a level's solution code lives in reference_solutions/
@@ -71,8 +72,10 @@ def _env():
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
 
 
-def build(course_root: Path = ROOT):
+def build(course_root: Path = ROOT, only=None):
     for spec in course_config.ASSIGNMENTS:
+        if only and only not in (spec.name, spec.folder):
+            continue
         write_source(course_root, spec)
         generate_release(course_root, spec)
 
@@ -101,13 +104,15 @@ def _diff_trees(a: Path, b: Path, label: str) -> list:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only report drift")
-    if parser.parse_args().check:
+    parser.add_argument("--only", help="build one assignment (its name or folder)")
+    args = parser.parse_args()
+    if args.check:
         drift = differences()
         if drift:
             raise SystemExit("out of date (run `make release`): " + ", ".join(drift))
         print("source/ and release/ are up to date")
     else:
-        build()
+        build(only=args.only)
 
 
 if __name__ == "__main__":
