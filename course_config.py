@@ -14,7 +14,10 @@ LANGUAGE = "zh+en"  # student-facing text: "zh", "en" or "zh+en"
 CELL_TIMEOUT_S = 60  # one notebook cell
 NOTEBOOK_TIMEOUT_S = 300  # all of a submission's cells together
 CALL_TIMEOUT_S = 30  # one call of a hidden check into the student's code
-MEMORY_LIMIT_MB = 4096
+MEMORY_LIMIT_MB = 4096  # address space per process, and the cgroup's memory (as root)
+FILE_LIMIT_MB = 100  # the largest file a kernel may write
+PROCESS_LIMIT = 64  # processes and threads of one submission (cgroup pids, as root)
+OUTPUT_LIMIT_KB = 512  # a cell's outputs beyond this are dropped, with a notice
 KERNEL_THREADS = 1  # torch threads in a grading kernel (small tensors are launch-bound)
 
 

@@ -8,6 +8,7 @@ data in a display message, read with `torch.load(weights_only=True)`.
 import base64
 import io
 import secrets
+import subprocess
 import time
 from pathlib import Path
 
@@ -54,8 +55,10 @@ class KernelSession:
         km.sandbox = self.sandbox
         if self.sandbox.connection_file:
             km.transport = "ipc"  # the sandbox has no network, not even loopback
+            km.ip = str(self.sandbox.run_dir / "ipc")
             km.connection_file = str(self.sandbox.connection_file)
-        self.client.start_new_kernel(env=self.sandbox.kernel_env())
+        self.client.start_new_kernel(env=self.sandbox.kernel_env(), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
         self.student = KernelStudent(self)
         return self

@@ -5,6 +5,7 @@ It takes the place of nbgrader's `Execute` in `Autograde.autograde_preprocessors
 never run there; the hidden checks run here, in nbgrader's own process, and each check cell
 gets the verdict table and its score as outputs, which nbgrader's SaveAutoGrades records.
 """
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,6 +31,7 @@ class JudgeSubmission(NbGraderPreprocessor):
         spec = course_config.assignment(assignment_id)
         submission_dir = Path(resources.get("metadata", {}).get("path") or ".")
         with tempfile.TemporaryDirectory(prefix="judge-") as scratch:
+            os.chmod(scratch, 0o711)  # the kernel's user may pass through, not list
             workdir = _copy_files(submission_dir, Path(scratch) / "work")
             box = sandbox.for_submission(workdir)
             with KernelSession(nb, workdir, box) as kernel:

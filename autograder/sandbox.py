@@ -1,22 +1,187 @@
-"""How a submission's kernel is isolated. (Placeholder: no isolation yet; see issue 3.)"""
+"""How a submission's kernel is isolated on this machine.
+
+The kernel command is wrapped, outermost first, by:
+  cgroup v1 (root only)  memory and process-count limits that bind root too; the cgroup is
+                         emptied (every process killed) when the submission is done
+  setpriv (root only)    a dedicated unprivileged user, no new privileges (never bwrap as root:
+                         it keeps its capabilities and can remount read-only binds writable)
+  prlimit                address space, CPU time, file size, open files
+  bwrap                  no network (loopback only, in its own namespace), a private /tmp,
+                         the course root, /root, /home, /srv hidden; its own PID namespace, so
+                         every process the kernel started dies with it (setsid does not help)
+Where bwrap cannot run, grading still works, unisolated, and says so in every verdict and in
+the command's output (`Sandbox.warnings`). The verdict never depends on the sandbox: it is
+computed outside the kernel either way.
+"""
+import functools
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import course_config
+
+JUDGE_USER = "coursejudge"
+VENV_INSIDE = "/opt/venv"  # where the course's virtual environment appears in the sandbox
+CGROUP_V1 = Path("/sys/fs/cgroup")
+HIDDEN = ("/tmp", "/var/tmp", "/root", "/home", "/srv", "/dev/shm", "/opt")
 
 
-class NoSandbox:
-    warnings = []
-    connection_file = None
+class Sandbox:
+    """One submission's isolation: `wrap(argv)` the kernel command, then `destroy()`."""
 
-    def wrap(self, argv):
-        return argv
+    def __init__(self, workdir: Path, isolation: "Isolation"):
+        self.workdir, self.isolation = Path(workdir), isolation
+        self.run_dir = self.workdir.parent / "run"  # the kernel's connection file and sockets
+        self.run_dir.mkdir(exist_ok=True)
+        self.connection_file = self.run_dir / "kernel.json" if isolation.bwrap else None
+        self.cgroups = []
+        self.warnings = list(isolation.warnings)
+        if isolation.user:
+            for path in (self.workdir, self.run_dir, *self.workdir.rglob("*")):
+                os.chown(path, isolation.user.pw_uid, isolation.user.pw_gid)
 
-    def kernel_env(self):
-        import os
-        import course_config
+    def kernel_env(self) -> dict:
         threads = str(course_config.KERNEL_THREADS)
-        return {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONDONTWRITEBYTECODE": "1",
+               "HOME": str(self.workdir), "PYTHONWARNINGS": "ignore"}
+        if not self.isolation.bwrap:
+            return {**os.environ, **env}
+        return {"PATH": f"{VENV_INSIDE}/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}
+
+    def wrap(self, argv: list) -> list:
+        if not self.isolation.bwrap:
+            return argv
+        argv = [f"{VENV_INSIDE}/bin/python", *argv[1:]]
+        command = self._bwrap() + argv
+        command = self._prlimit() + command
+        if self.isolation.user:
+            user = self.isolation.user
+            command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+                       "--no-new-privs", "--"] + command
+            os.chown(self.connection_file, user.pw_uid, user.pw_gid)
+        if self.isolation.cgroups:
+            command = self._enter_cgroups() + command
+        return command
 
     def destroy(self):
+        """Kill every process of this submission that is still alive, remove its cgroups."""
+        for group in self.cgroups:
+            _kill_cgroup(group)
+
+    def _bwrap(self) -> list:
+        root = str(course_config.ROOT)
+        venv = str(Path(sys.prefix))
+        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        for hidden in HIDDEN + (root,):
+            if Path(hidden).exists():
+                command += ["--tmpfs", hidden]
+        command += ["--ro-bind", venv, VENV_INSIDE,
+                    "--bind", str(self.workdir), str(self.workdir),
+                    "--bind", str(self.run_dir), str(self.run_dir),
+                    "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+                    "--chdir", str(self.workdir)]
+        for key, value in self.kernel_env().items():
+            command += ["--setenv", key, value]
+        return command + ["--"]
+
+    def _prlimit(self) -> list:
+        cpu = course_config.NOTEBOOK_TIMEOUT_S + course_config.CALL_TIMEOUT_S * 20
+        limits = [f"--as={course_config.MEMORY_LIMIT_MB << 20}", f"--cpu={cpu}",
+                  f"--fsize={course_config.FILE_LIMIT_MB << 20}", "--nofile=256"]
+        if self.isolation.user:  # RLIMIT_NPROC counts every process of the user: only ours
+            limits.append(f"--nproc={course_config.PROCESS_LIMIT * 8}")
+        return ["prlimit", *limits, "--"]
+
+    def _enter_cgroups(self) -> list:
+        name = f"course-judge/{uuid.uuid4().hex[:12]}"
+        for controller, settings in (("memory", {"memory.limit_in_bytes": course_config.MEMORY_LIMIT_MB << 20,
+                                                 "memory.memsw.limit_in_bytes": None}),
+                                     ("pids", {"pids.max": course_config.PROCESS_LIMIT})):
+            group = CGROUP_V1 / controller / name
+            group.mkdir(parents=True, exist_ok=True)
+            for key, value in settings.items():
+                if value is not None:
+                    (group / key).write_text(str(value))
+            self.cgroups.append(group)
+        procs = " ".join(str(g / "cgroup.procs") for g in self.cgroups)
+        # the shell puts itself into the cgroups, then becomes the kernel command
+        return ["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"', "sh"]
+
+
+def _kill_cgroup(group: Path):
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+    try:
+        group.rmdir()
+    except OSError:
         pass
 
 
-def for_submission(workdir):
-    return NoSandbox()
+class Isolation:
+    """What this machine allows, found once per process."""
+
+    def __init__(self):
+        self.warnings = []
+        self.user = self._judge_user() if os.geteuid() == 0 else None
+        self.bwrap = shutil.which("bwrap") is not None and self._bwrap_works()
+        self.cgroups = os.geteuid() == 0 and os.access(CGROUP_V1 / "pids", os.W_OK) and \
+            os.access(CGROUP_V1 / "memory", os.W_OK)
+        if not self.bwrap:
+            from autograder.messages import t
+            self.warnings.append(t(
+                "警告：本机没有可用的沙箱（bubblewrap），学生代码未经隔离运行（评分仍在学生进程之外）",
+                "WARNING: no sandbox (bubblewrap) on this machine: student code ran unisolated "
+                "(the verdict was still computed outside it)"))
+
+    def describe(self) -> str:
+        parts = [f"bwrap={'on' if self.bwrap else 'OFF'}",
+                 f"user={self.user.pw_name if self.user else ('self' if os.geteuid() else 'ROOT')}",
+                 f"cgroups={'on' if self.cgroups else 'off'}", "prlimit=on" if self.bwrap else "prlimit=off"]
+        return " ".join(parts)
+
+    @staticmethod
+    def _judge_user():
+        try:
+            return pwd.getpwnam(JUDGE_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                            JUDGE_USER], check=False, capture_output=True)
+        try:
+            return pwd.getpwnam(JUDGE_USER)
+        except KeyError:
+            return None
+
+    def _bwrap_works(self) -> bool:
+        """Can the judge user start the course's Python inside bwrap? (the venv must be reachable)"""
+        command = ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt", "--ro-bind", sys.prefix, VENV_INSIDE,
+                   "--unshare-all", "--die-with-parent", "--", f"{VENV_INSIDE}/bin/python", "-c", "import ipykernel"]
+        if self.user:
+            command = ["setpriv", f"--reuid={self.user.pw_uid}", f"--regid={self.user.pw_gid}",
+                       "--clear-groups", "--no-new-privs", "--"] + command
+        try:
+            return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+
+
+@functools.cache
+def isolation() -> Isolation:
+    return Isolation()
+
+
+def for_submission(workdir: Path) -> Sandbox:
+    return Sandbox(workdir, isolation())
