@@ -68,17 +68,22 @@ def apply(c) -> None:
     c.OverwriteCells.add_missing_cells = True
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
+    c.Autograde.exporter_class = "autograder.nbgrader_judge.SubmissionExporter"
+    c.Autograde.sanitize_preprocessors = [
+        "autograder.nbgrader_judge.RestoreCells" if _name(pp) == "DeduplicateIds" else pp
+        for pp in _default("sanitize_preprocessors")
+    ]
     c.Autograde.autograde_preprocessors = [
         "autograder.nbgrader_judge.JudgeSubmission" if _name(pp) == "Execute" else pp
-        for pp in _default_autograde_preprocessors()
+        for pp in _default("autograde_preprocessors")
     ]
     # Feedback needs no setting: check cells hold only the verdict the judge wrote, and the
     # hidden checks never enter the notebook (autograder/checks), so there is nothing to hide.
 
 
-def _default_autograde_preprocessors():
+def _default(preprocessors: str) -> list:
     from nbgrader.converters import Autograde
-    return Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+    return Autograde.class_traits()[preprocessors].make_dynamic_default()
 
 
 def _name(preprocessor) -> str:

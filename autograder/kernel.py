@@ -1,15 +1,18 @@
-"""One submission's kernel: started fresh, runs the student's cells once, answers the judge.
+"""One submission's kernel: started fresh, runs the student's cells, answers the judge.
 
 The kernel is untrusted: it runs inside the sandbox (autograder.sandbox), every cell under a
-time limit and the whole notebook under a budget. The judge reaches it only through
-`KernelStudent`, whose requests travel as code and whose replies come back as base64 plain
-data in a display message, read with `torch.load(weights_only=True)`.
+time limit, the whole notebook under a budget, outputs capped. If a cell kills the kernel (or
+hangs it past an interrupt), the notebook is run again in a fresh kernel without that cell, so
+the work before it still counts; such cells are named in the problems. The judge reaches the
+kernel only through `KernelStudent`, whose requests travel as code and whose replies come back
+as base64 plain data in a display message, read with `torch.load(weights_only=True)`.
 """
 import base64
 import io
 import secrets
 import subprocess
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import nbformat
@@ -20,9 +23,11 @@ from nbclient.exceptions import DeadKernelError
 
 import course_config
 from autograder import agent
+from autograder.messages import t
 from autograder.student import Student, StudentError
 
 MAX_REPLY_BYTES = 256 << 20
+MAX_RESTARTS = 3
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
@@ -33,8 +38,38 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox = None
 
     def format_kernel_cmd(self, extra_arguments=None):
-        argv = super().format_kernel_cmd(extra_arguments)
-        return self.sandbox.wrap(argv)
+        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+
+
+class CappedClient(NotebookClient):
+    """nbclient with a cap on each cell's outputs (a print loop cannot fill the grader's memory)
+    that also tells whether the last cell hit its time limit."""
+
+    timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def reset_execution_trackers(self):
+        super().reset_execution_trackers()
+        self.output_bytes = defaultdict(int)
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        if agent.MIME in content.get("data", {}):
+            return super().output(outs, msg, display_id, cell_index)  # a judge reply
+        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+        before = self.output_bytes[cell_index]
+        self.output_bytes[cell_index] += size
+        limit = course_config.OUTPUT_LIMIT_KB << 10
+        if before + size <= limit:
+            return super().output(outs, msg, display_id, cell_index)
+        if before <= limit:
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=t(
+                f"\n[输出超过 {course_config.OUTPUT_LIMIT_KB} KB，其余已丢弃]\n",
+                f"\n[output over {course_config.OUTPUT_LIMIT_KB} KB; the rest was dropped]\n")))
+        return None
 
 
 class KernelSession:
@@ -44,15 +79,26 @@ class KernelSession:
         self.nb, self.workdir, self.sandbox = nb, Path(workdir), sandbox
         self.dead = ""  # why the kernel is gone, once it is
         self.problems = []  # readable reasons, for the feedback and the class summary
-        self.client = NotebookClient(
+        self.student = KernelStudent(self)
+        self.client = CappedClient(
             nb, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True, interrupt_on_timeout=True,
             error_on_timeout=TIMEOUT_ERROR, kernel_name="python3", record_timing=False,
             kernel_manager_class=SandboxedKernelManager, shutdown_kernel="immediate",
             resources={"metadata": {"path": str(self.workdir)}})
 
     def __enter__(self):
+        self._start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop()
+
+    def _start(self):
         km = self.client.create_kernel_manager()
         km.sandbox = self.sandbox
+        # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
+        # kernel: interrupt over the control channel instead.
+        km.kernel_spec.interrupt_mode = "message"
         if self.sandbox.connection_file:
             km.transport = "ipc"  # the sandbox has no network, not even loopback
             km.ip = str(self.sandbox.run_dir / "ipc")
@@ -60,46 +106,62 @@ class KernelSession:
         self.client.start_new_kernel(env=self.sandbox.kernel_env(), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
-        self.student = KernelStudent(self)
-        return self
+        self.dead = ""
 
-    def __exit__(self, *exc):
+    def _stop(self):
         try:
             if self.client.km is not None:
                 self.client._cleanup_kernel()
+        except Exception:
+            pass
         finally:
             self.sandbox.destroy()  # every process the submission started, gone
 
     def run_cells(self, skip=lambda cell: False):
-        """Run every code cell once, in order, except `skip`ped ones, within the notebook budget."""
+        """Run the code cells in order (not the `skip`ped ones) within the notebook budget;
+        a cell that kills the kernel is left out of a fresh run."""
         deadline = time.monotonic() + course_config.NOTEBOOK_TIMEOUT_S
+        fatal = set()
+        for attempt in range(MAX_RESTARTS + 1):
+            died_at = self._run_all(skip, fatal, deadline)
+            if died_at is None or attempt == MAX_RESTARTS or time.monotonic() > deadline:
+                break
+            fatal.add(died_at)
+            self._problem(f"第 {died_at + 1} 个单元格使内核退出：已在新内核中重新运行其余单元格",
+                          f"cell {died_at + 1} killed the kernel: the other cells were run again "
+                          "in a fresh kernel without it")
+            self._stop()
+            self._start()
+        if not self.dead:
+            self._start_agent()
+
+    def _run_all(self, skip, fatal, deadline):
+        """The index of the cell that killed the kernel, or None."""
         for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code" or skip(cell):
+            if cell.cell_type != "code" or skip(cell) or index in fatal:
                 continue
             cell.outputs = []
-            if self.dead:
-                continue
             left = deadline - time.monotonic()
             if left <= 0:
                 self._problem("整个笔记本超出时间限制，其余单元格未运行",
                               "the notebook time limit was reached; later cells were not run")
-                self.dead = "notebook time limit"
-                break
+                return None
             self._execute(cell, index, min(course_config.CELL_TIMEOUT_S, left))
-        if not self.dead:
-            self._start_agent()
+            if self.dead:
+                return index
+        return None
 
     def _execute(self, cell, index, timeout):
         self.client.timeout = max(1, int(timeout))
+        self.client.timed_out = False
         try:
             self.client.execute_cell(cell, index, store_history=False)
         except DeadKernelError:
             self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
-                              "the kernel died (sys.exit / os._exit / a crash / out of memory?)")
+                              "the kernel died (os._exit / a crash / out of memory?)")
             return
-        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs if o.output_type == "error"):
-            self._problem(f"第 {index + 1} 个单元格超时（{timeout:.0f} 秒）",
-                          f"cell {index + 1} hit its time limit ({timeout:.0f} s)")
+        if self.client.timed_out:
+            self._problem(f"单元格超时（{timeout:.0f} 秒）", f"a cell hit its time limit ({timeout:.0f} s)")
             if not self._responsive():
                 self._kill("超时后内核无响应（忽略了中断），已终止",
                            "the kernel ignored the interrupt after a timeout and was killed")
@@ -118,13 +180,14 @@ class KernelSession:
         cell = nbformat.v4.new_code_cell("pass")
         self.nb.cells.append(cell)
         self.client.timeout = 5
+        self.client.timed_out = False
         try:
             self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
         except DeadKernelError:
             return False
         finally:
             self.nb.cells.pop()
-        return not any(o.output_type == "error" for o in cell.outputs)
+        return not self.client.timed_out and not any(o.output_type == "error" for o in cell.outputs)
 
     def _start_agent(self):
         self.agent_name = "_judge_agent_" + secrets.token_hex(4)
@@ -156,7 +219,7 @@ class KernelSession:
                     continue
                 if isinstance(reply, dict) and reply.get("nonce") == nonce:
                     return reply
-        if any(o.get("ename") == "CellTimeoutError" for o in outputs if o.output_type == "error"):
+        if self.client.timed_out:
             raise StudentError("Timeout", f"{course_config.CALL_TIMEOUT_S} s")
         raise StudentError("NoReply", "the kernel gave no answer")
 
@@ -166,13 +229,9 @@ class KernelSession:
 
     def _kill(self, zh, en):
         self._kernel_gone(zh, en)
-        try:
-            self.client._cleanup_kernel()
-        except Exception:
-            pass
+        self._stop()
 
     def _problem(self, zh, en):
-        from autograder.messages import t
         self.problems.append(t(zh, en))
 
 

@@ -71,6 +71,7 @@ class Sandbox:
         """Kill every process of this submission that is still alive, remove its cgroups."""
         for group in self.cgroups:
             _kill_cgroup(group)
+        self.cgroups = []
 
     def _bwrap(self) -> list:
         root = str(course_config.ROOT)
