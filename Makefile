@@ -5,7 +5,14 @@ PY := $(VENV)/bin/python
 # A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release check-release clean
+.PHONY: demo test release sandbox clean
+
+# The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
+# missing. Without it grading still works, unisolated, and says so loudly.
+sandbox:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
+	  echo "warning: bubblewrap not installed: submissions will be graded without a sandbox"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
@@ -15,12 +22,12 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 # Build release/ from source/, grade three sample submissions with `nbgrader autograde`, print the gradebook.
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed sandbox
 	$(PY) -m autograder.build
 	$(PY) -m autograder.demo
 
 # The whole test suite.
-test: $(VENV)/.installed
+test: $(VENV)/.installed sandbox
 	$(PY) -m pytest -q
 
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.

@@ -1,0 +1,199 @@
+"""The judge against bad and cheating submissions, graded together by the stock `nbgrader autograde`.
+
+Every student below does the first two levels honestly (4 points; `honest`) and then tries
+something: a cheat must earn nothing more, a broken notebook must get an honest score and a
+reason, and the rest of the class must be graded. Limits are shortened in this course copy.
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+
+import nbformat
+import pytest
+
+import course_config
+from autograder import demo, sandbox
+
+SPEC = course_config.assignment("multihead_attention")
+LEVELS = [lv.name for lv in SPEC.levels]
+HONEST = LEVELS[:2]
+HONEST_SCORE = sum(lv.points for lv in SPEC.levels[:2])
+FULL = sum(lv.points for lv in SPEC.levels)
+
+
+def add_cell(source, at=None):
+    def edit(nb):
+        cell = nbformat.v4.new_code_cell(source)
+        nb.cells.insert(len(nb.cells) if at is None else at, cell)
+    return edit
+
+
+def check_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def full_marks_source():
+    """An honest submission's cell that would give full marks if it could reach the references."""
+    return "exec(open(p).read()) if (p := __import__('glob').glob('/**/reference_solutions/multihead_attention.py', recursive=True)) else None"
+
+
+CHEATS = {
+    # name: (levels done honestly, notebook edit, expected total)
+    "honest": (HONEST, None, HONEST_SCORE),
+    "monkeypatch_allclose": (HONEST, add_cell("import torch\ntorch.allclose = lambda *a, **k: True\n"
+                                              "torch.Tensor.__eq__ = lambda *a: True"), HONEST_SCORE),
+    "ipython_hooks": (HONEST, add_cell(
+        "ip = get_ipython()\n"
+        "ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+        "ip.events.register('post_run_cell', lambda r: setattr(r, 'error_in_exec', None))"), HONEST_SCORE),
+    "float_formatter": (HONEST, add_cell(
+        "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda x, p, c: p.text('2.0'))"),
+        HONEST_SCORE),
+    "gradebook_write": (HONEST, add_cell(
+        "import glob, sqlite3, subprocess\n"
+        "for db in glob.glob('/**/gradebook.db', recursive=True) + ['../../../gradebook.db', '{course}/gradebook.db']:\n"
+        "    try:\n"
+        "        con = sqlite3.connect(db); con.execute('update grade set manual_score = 100'); con.commit()\n"
+        "    except Exception as e: print('blocked', db, e)\n"
+        "subprocess.Popen(['sh', '-c', 'sleep 3; sqlite3 {course}/gradebook.db \"update grade set manual_score=100\"'],"
+        " start_new_session=True)"), HONEST_SCORE),
+    "read_hidden_checks": (HONEST, add_cell(
+        full_marks_source() + "\n"
+        "for p in ['{course}/autograder/checks/test_multihead_attention.py', '{course}/reference_solutions/multihead_attention.py']:\n"
+        "    try: exec(open(p).read())\n"
+        "    except Exception as e: print('blocked', e)"), HONEST_SCORE),
+    "invalid_json": ((), "invalid_json", 0),
+    "check_cell_deleted": (LEVELS, lambda nb: nb.cells.remove(check_cells(nb)[0]), FULL),
+    "check_cell_duplicated": (LEVELS, lambda nb: nb.cells.insert(0, nbformat.from_dict(
+        json.loads(json.dumps(check_cells(nb)[0])))), FULL),
+    "check_cell_edited": (HONEST, lambda nb: [setattr(c, "source", "2.0") for c in check_cells(nb)], HONEST_SCORE),
+    "check_cell_moved": (HONEST, lambda nb: nb.cells.insert(0, nb.cells.pop(nb.cells.index(check_cells(nb)[-1]))),
+                         HONEST_SCORE),
+    "check_metadata_stripped": (HONEST, lambda nb: [c.metadata.pop("nbgrader") for c in check_cells(nb)],
+                                HONEST_SCORE),
+    "extra_cells": (HONEST, lambda nb: nb.cells.extend([nbformat.v4.new_markdown_cell("# notes"),
+                                                        nbformat.v4.new_code_cell("x = 1")]), HONEST_SCORE),
+    "sys_exit": (HONEST, add_cell("import sys\nsys.exit(0)"), HONEST_SCORE),
+    "os_exit": (HONEST, add_cell("import os\nos._exit(0)"), HONEST_SCORE),
+    "infinite_loop": (HONEST, add_cell("while True:\n    pass"), HONEST_SCORE),
+    "loop_ignoring_sigint": (HONEST, add_cell(
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"), HONEST_SCORE),
+    "memory_hog": (HONEST, add_cell("hog = bytearray(64 << 30)"), HONEST_SCORE),
+    "fork_bomb": (HONEST, add_cell(
+        "import subprocess\nprocs = []\nfor _ in range(5000):\n"
+        "    procs.append(subprocess.Popen(['sleep', '600']))"), HONEST_SCORE),
+    "network": (HONEST, add_cell(
+        "import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=3)\ns.sendall(b'leak')"),
+        HONEST_SCORE),
+    "huge_output": (HONEST, add_cell("for i in range(200000):\n    print('x' * 100)"), HONEST_SCORE),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = demo.make_course(tmp_path_factory.mktemp("adversarial") / "course")
+    config = (course / "course_config.py").read_text()
+    for name, value in (("CELL_TIMEOUT_S", 4), ("NOTEBOOK_TIMEOUT_S", 40), ("CALL_TIMEOUT_S", 10)):
+        config = re.sub(rf"^{name} = \d+", f"{name} = {value}", config, flags=re.M)
+    (course / "course_config.py").write_text(config)
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    connections = []
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connections.append(listener.accept())
+            except OSError:
+                pass
+    stop = threading.Event()
+    threading.Thread(target=accept, daemon=True).start()
+
+    for student, (levels, edit, _) in CHEATS.items():
+        if edit == "invalid_json":
+            path = demo.submit(course, student, SPEC)
+            path.write_text('{"cells": [ this is not json')
+            continue
+        if edit is not None and not callable(edit):
+            raise AssertionError(edit)
+
+        def formatted(nb, edit=edit):
+            if edit:
+                edit(nb)
+            for cell in nb.cells:
+                cell.source = cell.source.replace("{course}", str(course)).replace(
+                    "{port}", str(listener.getsockname()[1]))
+        demo.submit(course, student, SPEC, levels, edit=formatted)
+
+    run = demo.nbgrader(course, "autograde", SPEC.folder, check=False, capture=True)
+    stop.set()
+    rows = demo.gradebook_rows(course, SPEC)
+    totals = {}
+    for student, _, score, _ in rows:
+        totals[student] = totals.get(student, 0) + score
+    yield course, run, totals, connections
+    listener.close()
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_each_submission_gets_exactly_the_score_its_honest_work_deserves(graded, student):
+    _, run, totals, _ = graded
+    assert totals[student] == pytest.approx(CHEATS[student][2]), run.stdout[-3000:] + run.stderr[-3000:]
+
+
+def test_the_whole_class_is_graded_and_the_run_lists_the_problems(graded):
+    course, run, totals, _ = graded
+    assert set(totals) == set(CHEATS)
+    out = run.stdout + run.stderr
+    summary = out[out.index("Submissions with problems"):]
+    for student in ("invalid_json", "os_exit", "infinite_loop", "loop_ignoring_sigint"):
+        assert student in summary
+    assert "honest /" not in summary
+
+
+def test_broken_submissions_get_a_readable_reason_in_their_feedback(graded):
+    course, *_ = graded
+    demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN")
+    for student, reason in (("invalid_json", "could not be read"), ("os_exit", "killed the kernel"),
+                            ("loop_ignoring_sigint", "killed the kernel"),
+                            ("infinite_loop", "time limit")):
+        html = (course / "feedback" / student / SPEC.folder / f"{SPEC.name}.html").read_text()
+        assert reason in html, student
+
+
+def test_no_connection_left_the_sandbox(graded):
+    *_, connections = graded
+    if not sandbox.isolation().bwrap:
+        pytest.skip("no sandbox on this machine")
+    assert connections == []
+
+
+def test_the_gradebook_was_not_written_by_students(graded):
+    course, *_ = graded
+    import sqlite3
+    con = sqlite3.connect(course / "gradebook.db")
+    assert con.execute("select count(*) from grade where manual_score is not null").fetchone()[0] == 0
+
+
+def test_no_student_process_outlives_grading(graded):
+    if not sandbox.isolation().bwrap:
+        pytest.skip("no sandbox on this machine")
+    out = subprocess.run(["ps", "-eo", "user:20,stat,args"], capture_output=True, text=True).stdout
+    alive = [line for line in out.splitlines()[1:] if line.split()[1][0] != "Z"]  # not zombies
+    assert not [line for line in alive if "sleep 600" in line or "sleep 3" in line]
+    assert not [line for line in alive if line.startswith(sandbox.JUDGE_USER)]
+
+
+def test_grading_twice_gives_the_same_scores(graded):
+    course, _, totals, _ = graded
+    demo.nbgrader(course, "autograde", SPEC.folder, "--force", "--student=monkeypatch_allclose",
+                  "--log-level=WARN", capture=True)
+    again = sum(r[2] for r in demo.gradebook_rows(course, SPEC) if r[0] == "monkeypatch_allclose")
+    assert again == totals["monkeypatch_allclose"]
