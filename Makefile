@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox clean
+.PHONY: demo test release sandbox bench clean
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading still works, unisolated, and says so loudly.
@@ -33,6 +33,10 @@ test: $(VENV)/.installed sandbox
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
 release: $(VENV)/.installed
 	$(PY) -m autograder.build
+
+# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
+bench: $(VENV)/.installed sandbox
+	$(PY) -m autograder.bench
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db

@@ -3,6 +3,7 @@
 `apply(c)` turns it into nbgrader settings; nbgrader_config.py (the name nbgrader auto-loads)
 calls it. Keep this module free of side effects: nbgrader loads its config several times.
 """
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ FILE_LIMIT_MB = 100  # the largest file a kernel may write
 PROCESS_LIMIT = 64  # processes and threads of one submission (cgroup pids, as root)
 OUTPUT_LIMIT_KB = 512  # a cell's outputs beyond this are dropped, with a notice
 KERNEL_THREADS = 1  # torch threads in a grading kernel (small tensors are launch-bound)
+WARM_KERNELS = 1  # kernels started ahead while a submission is graded (0: start each on demand)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ def apply(c) -> None:
     c.OverwriteCells.add_missing_cells = True
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
+    # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)
+    if os.environ.get("COURSE_STOCK_AUTOGRADE"):
+        return
     c.Autograde.exporter_class = "autograder.nbgrader_judge.SubmissionExporter"
     c.Autograde.sanitize_preprocessors = [
         "autograder.nbgrader_judge.RestoreCells" if _name(pp) == "DeduplicateIds" else pp

@@ -10,14 +10,13 @@ as base64 plain data in a display message, read with `torch.load(weights_only=Tr
 import base64
 import io
 import secrets
-import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
 import torch
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -30,15 +29,6 @@ MAX_REPLY_BYTES = 256 << 20
 MAX_RESTARTS = 3
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command is wrapped by the sandbox."""
-
-    sandbox = None
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
 
 
 class CappedClient(NotebookClient):
@@ -73,49 +63,36 @@ class CappedClient(NotebookClient):
 
 
 class KernelSession:
-    """with KernelSession(nb, workdir, sandbox) as kernel: kernel.run_cells(skip); kernel.student"""
+    """with KernelSession(nb, kernel) as session: session.run_cells(skip); session.student
 
-    def __init__(self, nb, workdir: Path, sandbox):
-        self.nb, self.workdir, self.sandbox = nb, Path(workdir), sandbox
+    `kernel` is a pool.WarmKernel, used by this submission only and discarded at the end."""
+
+    def __init__(self, nb, kernel):
+        self.nb, self.kernel = nb, kernel
         self.dead = ""  # why the kernel is gone, once it is
         self.problems = []  # readable reasons, for the feedback and the class summary
         self.student = KernelStudent(self)
         self.client = CappedClient(
-            nb, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True, interrupt_on_timeout=True,
-            error_on_timeout=TIMEOUT_ERROR, kernel_name="python3", record_timing=False,
-            kernel_manager_class=SandboxedKernelManager, shutdown_kernel="immediate",
-            resources={"metadata": {"path": str(self.workdir)}})
+            nb, km=kernel.km, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True,
+            interrupt_on_timeout=True, error_on_timeout=TIMEOUT_ERROR, record_timing=False,
+            resources={"metadata": {"path": str(kernel.workdir)}})
 
     def __enter__(self):
-        self._start()
+        self._adopt()
         return self
 
     def __exit__(self, *exc):
-        self._stop()
+        self.kernel.discard()  # the kernel and every process the submission started, gone
 
-    def _start(self):
-        km = self.client.create_kernel_manager()
-        km.sandbox = self.sandbox
-        # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
-        # kernel: interrupt over the control channel instead.
-        km.kernel_spec.interrupt_mode = "message"
-        if self.sandbox.connection_file:
-            km.transport = "ipc"  # the sandbox has no network, not even loopback
-            km.ip = str(self.sandbox.run_dir / "ipc")
-            km.connection_file = str(self.sandbox.connection_file)
-        self.client.start_new_kernel(env=self.sandbox.kernel_env(), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        self.client.start_new_kernel_client()
+    def _adopt(self):
+        """Use the kernel's client; wait until it is ready (its warm-up import done)."""
+        self.client.km, self.client.kc = self.kernel.km, self.kernel.kc
         self.dead = ""
-
-    def _stop(self):
         try:
-            if self.client.km is not None:
-                self.client._cleanup_kernel()
-        except Exception:
-            pass
-        finally:
-            self.sandbox.destroy()  # every process the submission started, gone
+            run_sync(self.kernel.kc.wait_for_ready)(timeout=course_config.CALL_TIMEOUT_S * 4)
+        except RuntimeError as error:
+            self._kernel_gone("内核无法启动", f"the kernel could not start ({error})")
+        self.kernel.kc.allow_stdin = False
 
     def run_cells(self, skip=lambda cell: False):
         """Run the code cells in order (not the `skip`ped ones) within the notebook budget;
@@ -130,8 +107,8 @@ class KernelSession:
             self._problem(f"第 {died_at + 1} 个单元格使内核退出：已在新内核中重新运行其余单元格",
                           f"cell {died_at + 1} killed the kernel: the other cells were run again "
                           "in a fresh kernel without it")
-            self._stop()
-            self._start()
+            self.kernel.restart()
+            self._adopt()
         if not self.dead:
             self._start_agent()
 
@@ -229,7 +206,7 @@ class KernelSession:
 
     def _kill(self, zh, en):
         self._kernel_gone(zh, en)
-        self._stop()
+        self.kernel.stop()
 
     def _problem(self, zh, en):
         self.problems.append(t(zh, en))

@@ -10,9 +10,7 @@
   command ends.
 """
 import atexit
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import course_config
 from autograder import sandbox
 from autograder.judge import LevelResult, judge
 from autograder.kernel import KernelSession
+from autograder.pool import pool
 from autograder.messages import t
 from autograder.render import verdict_outputs
 
@@ -57,6 +56,7 @@ class RestoreCells(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook
         seen, notes = set(), []
+        unreadable = PROBLEMS_KEY in nb.metadata  # already explained; restored cells are expected
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader")
             if meta is not None and (not meta.get("grade_id") or meta["grade_id"] in seen):
@@ -77,7 +77,7 @@ class RestoreCells(NbGraderPreprocessor):
                         "grade_id": cell.name, "points": cell.max_score, "schema_version": 3}
                     nb.cells.append(restored)
                     notes.append(t(f"评测单元格 {cell.name} 缺失，已恢复", f"check cell {cell.name} was missing; restored"))
-        if notes:
+        if notes and not unreadable:
             nb.metadata[PROBLEMS_KEY] = nb.metadata.get(PROBLEMS_KEY, []) + notes
         return nb, resources
 
@@ -89,15 +89,13 @@ class JudgeSubmission(NbGraderPreprocessor):
         spec = course_config.assignment(resources["nbgrader"]["assignment"])
         problems = list(nb.metadata.get(PROBLEMS_KEY, []))
         submission_dir = Path(resources.get("metadata", {}).get("path") or ".")
-        with tempfile.TemporaryDirectory(prefix="judge-") as scratch:
-            os.chmod(scratch, 0o711)  # the kernel's user may pass through, not list
-            workdir = _copy_files(submission_dir, Path(scratch) / "work")
-            box = sandbox.for_submission(workdir)
-            with KernelSession(nb, workdir, box) as kernel:
-                kernel.run_cells(skip=is_check_cell)
-                results = judge(spec.name, kernel.student, _device(spec))
-            problems += kernel.problems
-        notes = problems + box.warnings
+        kernel = pool().take()
+        _copy_files(submission_dir, kernel.workdir, kernel.sandbox)
+        with KernelSession(nb, kernel) as session:
+            session.run_cells(skip=is_check_cell)
+            results = judge(spec.name, session.student, _device(spec))
+        problems += session.problems
+        notes = problems + kernel.sandbox.warnings
         total = 0.0
         for cell in nb.cells:
             if is_check_cell(cell):
@@ -134,7 +132,8 @@ def _unknown_level(level, cell):
     return LevelResult(level, points, problem=t(f"未知的检查单元格 {level}", f"unknown check cell {level}"))
 
 
-def _copy_files(submission_dir: Path, workdir: Path) -> Path:
-    """The submission's data files (not notebooks) in a fresh folder the kernel may use."""
-    shutil.copytree(submission_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-    return workdir
+def _copy_files(submission_dir: Path, workdir: Path, box):
+    """The submission's data files (not notebooks) into the kernel's folder, owned by its user."""
+    shutil.copytree(submission_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".*"),
+                    dirs_exist_ok=True)
+    box.own(workdir)

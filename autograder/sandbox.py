@@ -40,9 +40,15 @@ class Sandbox:
         self.connection_file = self.run_dir / "kernel.json" if isolation.bwrap else None
         self.cgroups = []
         self.warnings = list(isolation.warnings)
-        if isolation.user:
-            for path in (self.workdir, self.run_dir, *self.workdir.rglob("*")):
-                os.chown(path, isolation.user.pw_uid, isolation.user.pw_gid)
+        self.own(self.workdir)
+        self.own(self.run_dir)
+
+    def own(self, folder: Path):
+        """Give `folder` and everything in it to the kernel's user."""
+        user = self.isolation.user
+        if user:
+            for path in (folder, *folder.rglob("*")):
+                os.chown(path, user.pw_uid, user.pw_gid)
 
     def kernel_env(self) -> dict:
         threads = str(course_config.KERNEL_THREADS)
