@@ -46,8 +46,30 @@ ASSIGNMENTS = (
         Level("multihead_attention", 2),
         Level("attention_shapes", 2),
     )),
-    # --- issue 4: 02_attention_quiz, 03_rnn_quiz, 04_seq2seq_translation ---
-    # --- issue 5: 05_rnn_from_scratch ---
+    Assignment("02_attention_quiz", "attention_quiz", (
+        Level("educoder_quiz", 5),
+        Level("self_attention_quiz", 4),
+        Level("attention_variants_quiz", 3),
+    )),
+    Assignment("03_rnn_quiz", "rnn_quiz", (
+        Level("rnn_parameter_shapes", 4),
+        Level("rnn_parameter_counts", 2),
+        Level("rnn_io_shapes", 3),
+        Level("gradient_quiz", 2),
+    )),
+    Assignment("04_seq2seq_translation", "seq2seq_translation", (
+        Level("make_batch", 2),
+        Level("seq2seq_model", 3),
+        Level("training", 3),
+        Level("translated", 2),
+    )),
+    Assignment("05_rnn_from_scratch", "rnn_from_scratch", (
+        Level("lstm", 3),
+        Level("gru", 2),
+        Level("multi_lstm", 2),
+        Level("lstm_cell", 2),
+        Level("lstm_training", 2),
+    ), device="cuda"),
 )
 
 

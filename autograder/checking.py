@@ -95,18 +95,29 @@ def expect_equal(got, expected, *, hints=None, secret=False):
     raise CheckFailed(t(f"应为 {shown}，得到 {describe(got)}", f"expected {shown}, got {describe(got)}"))
 
 
-def mistakes(reference_module, wrongs, compute):
-    """[(output of each known-wrong implementation, its message)] for `expect_close(mistakes=)`.
+class mistakes:
+    """(output of each known-wrong implementation, its message), for `expect_close(mistakes=)`.
 
     compute(ns) computes the checked output from a namespace `ns` in which the wrong version
-    replaces the reference's names; a wrong version that raises is left out."""
-    from types import SimpleNamespace
-    pairs = []
-    for wrong in wrongs:
-        namespace = SimpleNamespace(**{**vars(reference_module), **wrong.overrides})
-        try:
-            with torch.no_grad():
-                pairs.append((compute(namespace), t(wrong.zh, wrong.en)))
-        except Exception:
-            continue
-    return pairs
+    replaces the reference's names; a wrong version that raises is left out. Lazy: computed on
+    first use (when a check fails and its cause is looked for), then kept."""
+
+    def __init__(self, reference_module, wrongs, compute):
+        self.reference_module, self.wrongs, self.compute = reference_module, wrongs, compute
+        self.pairs = None
+
+    def __iter__(self):
+        if self.pairs is None:
+            self.pairs = list(self._computed())
+        return iter(self.pairs)
+
+    def _computed(self):
+        from types import SimpleNamespace
+        for wrong in self.wrongs:
+            namespace = SimpleNamespace(**{**vars(self.reference_module), **wrong.overrides})
+            try:
+                with torch.no_grad():
+                    output = self.compute(namespace)
+            except Exception:
+                continue
+            yield output, t(wrong.zh, wrong.en)

@@ -60,7 +60,8 @@ def judge(assignment: str, student: Student, device: str = "cpu", levels=None) -
     results = {lv.name: LevelResult(lv.name, lv.points) for lv in wanted}
     plugin = _JudgePlugin(student, device, spec.seed, results)
     args = [str(checks_file(assignment)), "-p", "no:cacheprovider", "-p", "no:terminal",
-            "-p", "no:warnings", "-p", "no:stepwise", "--import-mode=importlib",
+            "-p", "no:warnings", "-p", "no:stepwise", "-p", "no:unraisableexception",
+            "-p", "no:threadexception", "-p", "no:faulthandler", "--import-mode=importlib",
             "-o", "python_files=test_*.py", "--rootdir", str(CHECKS)]
     code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):

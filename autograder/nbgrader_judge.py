@@ -108,10 +108,23 @@ class JudgeSubmission(NbGraderPreprocessor):
             self.log.warning("%s: %s", student, message)
         if problems:
             CLASS_PROBLEMS.append((student, spec.folder, problems))
-        self.log.info("graded %s: %g/%g points in %.1f s [%s]", student, total,
+        self.log.info("%s %s: %g/%g points in %.1f s [%s]", _progress(submission_dir, spec), student, total,
                       sum(lv.points for lv in spec.levels), time.monotonic() - started,
                       sandbox.isolation().describe())
         return nb, resources
+
+
+GRADED = []  # submissions graded by this command, for the progress bar
+
+
+def _progress(submission_dir: Path, spec) -> str:
+    """[ 7/40] ███░░░░░░░  (the class: every submission of this assignment in submitted/)"""
+    GRADED.append(submission_dir)
+    course = submission_dir.parents[2]  # autograded/<student>/<assignment>
+    total = max(len(list(course.glob(f"submitted/*/{spec.folder}/{spec.name}.ipynb"))), len(GRADED))
+    done = len(GRADED)
+    bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
+    return f"[{done:>{len(str(total))}}/{total}] {bar}"
 
 
 @atexit.register

@@ -50,6 +50,43 @@ def check_format(what, value, kind):
         raise CheckFailed(problem)
 
 
+SEPARATORS = " \t,，、;；/|+&"
+
+
+def choice_letters(value, options="ABCD", order=False):
+    """A choice answer in a forgiving form -> its letters: "cba", "A, B, C", ["a", "b"] -> "ABC".
+
+    Upper case, separators dropped, sorted unless `order` (a question that asks for an order).
+    None when it is not a choice answer: empty, a letter outside `options`, a letter twice."""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        value = "".join(value)
+    if not isinstance(value, str):
+        return None
+    letters = [c for c in value.upper() if c not in SEPARATORS]
+    if not letters or len(set(letters)) != len(letters) or any(c not in options for c in letters):
+        return None
+    return "".join(letters if order else sorted(letters))
+
+
+def check_choice(what, value, options="ABCD", single=False, order=False):
+    """For choice answers checked only by the hidden checks: is the answer's form right?"""
+    letters = choice_letters(value, options, order)
+    if order:
+        zh, en = f"{options} 的一个排列", f"an ordering of {options}"
+        ok = letters is not None and len(letters) == len(options)
+    elif single:
+        zh, en = f"{options} 中的一个字母", f"one letter of {options}"
+        ok = letters is not None and len(letters) == 1
+    else:
+        zh, en = f"{options} 中的一个或多个字母", f"one or more letters of {options}"
+        ok = letters is not None
+    expected = t(f"{zh}（对错由隐藏检查评判）", f"{en} (the hidden checks judge it)")
+    problem = "" if ok else t(f"格式不对：应为{zh}", f"wrong form: expected {en}")
+    _table(what, expected, value, problem)
+    if problem:
+        raise CheckFailed(problem)
+
+
 def _difference(got, expected, atol):
     import torch
     if isinstance(expected, torch.Tensor):

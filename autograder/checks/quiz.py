@@ -1,0 +1,53 @@
+"""Quiz checks: one pytest check per question, answers read as plain data, the key kept secret.
+
+Used by test_attention_quiz.py and test_rnn_quiz.py. Answers are accepted in forgiving forms
+(choice letters in any case, order and separators; shapes as tuples, lists or torch.Size);
+a missing or malformed answer fails its own question with a message, never the whole level.
+"""
+from autograder.checking import CheckFailed, expect_equal, level
+from autograder.coursekit import choice_letters
+from autograder.messages import t
+from autograder.student import StudentError
+
+
+def read_answer(student, name):
+    try:
+        return student.get(name)
+    except StudentError:
+        raise CheckFailed(t(f"没有找到 {name}：未作答，或它所在的单元格运行出错",
+                            f"{name} is not defined: not answered, or its cell failed"))
+
+
+def normalise(value, kind, options="ABCD"):
+    """The answer in its canonical form for `kind`, or CheckFailed with what form was expected."""
+    if kind in ("single", "multiple", "order"):
+        letters = choice_letters(value, options, order=kind == "order")
+        if letters is None or (kind == "single" and len(letters) != 1) or \
+                (kind == "order" and len(letters) != len(options)):
+            form = {"single": (f"{options} 中的一个字母，如 \"B\"", f"one letter of {options}, e.g. \"B\""),
+                    "multiple": (f"{options} 中的字母，如 \"AD\"", f"letters of {options}, e.g. \"AD\""),
+                    "order": (f"{options} 每个字母各一次", f"each letter of {options} once")}[kind]
+            raise CheckFailed(t(f"格式不对：应为{form[0]}，得到 {value!r}", f"wrong form: expected {form[1]}, got {value!r}"))
+        return letters
+    if kind == "shape":
+        if isinstance(value, (tuple, list)) and all(type(n) is int for n in value):
+            return tuple(value)
+        raise CheckFailed(t(f"格式不对：形状应写成整数元组，如 (3, 7)，得到 {value!r}",
+                            f"wrong form: a shape is a tuple of ints, e.g. (3, 7), got {value!r}"))
+    if kind == "number":
+        if type(value) is int or (type(value) is float and value.is_integer()):
+            return int(value)
+        raise CheckFailed(t(f"格式不对：应为整数，得到 {value!r}", f"wrong form: expected an integer, got {value!r}"))
+    raise ValueError(kind)
+
+
+def question_check(level_name, name, kind, key, wrongs, doc, options="ABCD"):
+    """A check for one question: `name` in the student's namespace must equal `key` (secret)."""
+    @level(level_name)
+    def test(student):
+        got = normalise(read_answer(student, name), kind, options)
+        hints = {normalise(w.overrides[name], kind, options): t(w.zh, w.en) for w in wrongs if name in w.overrides}
+        expect_equal(got, key, hints=hints, secret=True)
+    test.__doc__ = doc
+    test.__name__ = f"test_{name}"
+    return test
