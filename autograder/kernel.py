@@ -1,5 +1,10 @@
 """One submission's kernel: started fresh, runs the student's cells, answers the judge.
 
+Each kernel has its own sandbox and scratch folder, serves one submission only and is destroyed
+with it, so nothing can pass from one student to the next. `launch` sends the kernel its
+warm-up import and returns at once: the import runs in the kernel's own process meanwhile.
+Everything touching a kernel runs on one thread's event loop (nbclient's sync API).
+
 The kernel is untrusted: it runs inside the sandbox (autograder.sandbox), every cell under a
 time limit, the whole notebook under a budget, outputs capped. If a cell kills the kernel (or
 hangs it past an interrupt), the notebook is run again in a fresh kernel without that cell, so
@@ -9,21 +14,99 @@ as base64 plain data in a display message, read with `torch.load(weights_only=Tr
 """
 import base64
 import io
+import os
 import secrets
+import subprocess
+import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import torch
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 import course_config
 from autograder import agent
+from autograder import sandbox as sandboxes
 from autograder.messages import t
 from autograder.student import Student, StudentError
+
+WARM_UP = "import torch, numpy"
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command is wrapped by the sandbox."""
+
+    sandbox = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+
+
+def launch(box) -> tuple:
+    """Start a kernel in sandbox `box` and send it the warm-up; returns (km, kc) at once."""
+    km = SandboxedKernelManager(kernel_name="python3")
+    km.sandbox = box
+    # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
+    # kernel: interrupt over the control channel instead.
+    km.kernel_spec.interrupt_mode = "message"
+    if box.connection_file:
+        km.transport = "ipc"  # the sandbox has no network, not even loopback
+        km.ip = str(box.run_dir / "ipc")
+        km.connection_file = str(box.connection_file)
+    run_sync(km.start_kernel)(env=box.kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=str(box.workdir), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    kc.execute(WARM_UP, store_history=False)  # runs in the kernel's process while we go on
+    return km, kc
+
+
+@dataclass
+class SubmissionKernel:
+    km: object
+    kc: object
+    sandbox: object
+    scratch: tempfile.TemporaryDirectory
+
+    @property
+    def workdir(self) -> Path:
+        return self.sandbox.workdir
+
+    def stop(self):
+        """Stop the kernel and every process of its sandbox (the folders stay)."""
+        try:
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        self.sandbox.destroy()
+
+    def restart(self):
+        """A fresh kernel in the same sandbox and folders."""
+        self.stop()
+        self.km, self.kc = launch(self.sandbox)
+
+    def discard(self):
+        self.stop()
+        self.scratch.cleanup()
+
+
+def start_kernel() -> SubmissionKernel:
+    """A kernel in a fresh sandbox and scratch folder, started on this thread's event loop."""
+    scratch = tempfile.TemporaryDirectory(prefix="judge-")
+    os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
+    workdir = Path(scratch.name) / "work"
+    workdir.mkdir()
+    box = sandboxes.for_submission(workdir)
+    km, kc = launch(box)
+    return SubmissionKernel(km, kc, box, scratch)
+
 
 MAX_REPLY_BYTES = 256 << 20
 MAX_RESTARTS = 3
@@ -65,7 +148,7 @@ class CappedClient(NotebookClient):
 class KernelSession:
     """with KernelSession(nb, kernel) as session: session.run_cells(skip); session.student
 
-    `kernel` is a pool.WarmKernel, used by this submission only and discarded at the end."""
+    `kernel` is a SubmissionKernel, used by this submission only and discarded at the end."""
 
     def __init__(self, nb, kernel):
         self.nb, self.kernel = nb, kernel

@@ -10,7 +10,6 @@
   command ends.
 """
 import atexit
-import shutil
 import time
 from pathlib import Path
 
@@ -22,8 +21,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 import course_config
 from autograder import sandbox
 from autograder.judge import LevelResult, judge
-from autograder.kernel import KernelSession
-from autograder.pool import pool
+from autograder.ahead import Ahead, Run, RunStudent, executed_cells, run_key
 from autograder.messages import t
 from autograder.render import verdict_outputs
 
@@ -89,13 +87,23 @@ class JudgeSubmission(NbGraderPreprocessor):
         spec = course_config.assignment(resources["nbgrader"]["assignment"])
         problems = list(nb.metadata.get(PROBLEMS_KEY, []))
         submission_dir = Path(resources.get("metadata", {}).get("path") or ".")
-        kernel = pool().take()
-        _copy_files(submission_dir, kernel.workdir, kernel.sandbox)
-        with KernelSession(nb, kernel) as session:
-            session.run_cells(skip=is_check_cell)
-            results = judge(spec.name, session.student, _device(spec))
-        problems += session.problems
-        notes = problems + kernel.sandbox.warnings
+        run = _ahead(submission_dir, spec).take(_submitted_path(submission_dir, spec))
+        run.ready.wait()
+        if run.error or run.key != run_key(nb, submission_dir, is_check_cell):
+            run.close()  # nbgrader's sanitised notebook differs from the submitted one: run it
+            self.log.info("%s: running the sanitised notebook (it differs from the one run ahead)", student)
+            run = Run(lambda: (nb, [submission_dir]), is_check_cell, student)
+            run.ready.wait()
+        try:
+            if run.error:
+                raise run.error
+            for cell, ran in zip(executed_cells(nb, is_check_cell), executed_cells(run.nb, is_check_cell)):
+                cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+            results = judge(spec.name, RunStudent(run), _device(spec))
+            problems += run.session.problems
+        finally:
+            run.close()
+        notes = problems + sandbox.isolation().warnings
         total = 0.0
         for cell in nb.cells:
             if is_check_cell(cell):
@@ -145,8 +153,17 @@ def _unknown_level(level, cell):
     return LevelResult(level, points, problem=t(f"未知的检查单元格 {level}", f"unknown check cell {level}"))
 
 
-def _copy_files(submission_dir: Path, workdir: Path, box):
-    """The submission's data files (not notebooks) into the kernel's folder, owned by its user."""
-    shutil.copytree(submission_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".*"),
-                    dirs_exist_ok=True)
-    box.own(workdir)
+_AHEAD = {}  # (course, assignment) -> Ahead: this command's runs
+
+
+def _ahead(submission_dir: Path, spec) -> Ahead:
+    course = submission_dir.parents[2]  # autograded/<student>/<assignment>
+    key = (course, spec.folder)
+    if key not in _AHEAD:
+        _AHEAD[key] = Ahead(course, spec, is_check_cell)
+        atexit.register(_AHEAD[key].close)
+    return _AHEAD[key]
+
+
+def _submitted_path(submission_dir: Path, spec) -> Path:
+    return submission_dir.parents[2] / "submitted" / submission_dir.parent.name / spec.folder / f"{spec.name}.ipynb"
