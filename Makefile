@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox bench clean
+.PHONY: demo test release sandbox browser report bench clean
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading still works, unisolated, and says so loudly.
@@ -13,6 +13,14 @@ sandbox:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
 	  echo "warning: bubblewrap not installed: submissions will be graded without a sandbox"
+
+# The browser test (tests/test_browser.py) drives Debian's Chromium; a Chinese font makes its
+# screenshots and the report's PNG readable. Installed when we are root and they are missing.
+browser:
+	@{ command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) ; } || \
+	  echo "warning: chromium not installed: the browser test will be skipped and the report has no PNG"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
@@ -27,12 +35,16 @@ demo: $(VENV)/.installed sandbox
 	$(PY) -m autograder.demo
 
 # The whole test suite.
-test: $(VENV)/.installed sandbox
+test: $(VENV)/.installed sandbox browser
 	$(PY) -m pytest -q
 
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
 release: $(VENV)/.installed
 	$(PY) -m autograder.build
+
+# A class report for one assignment: `make report A=01_multihead_attention` (table, HTML, PNG).
+report: $(VENV)/.installed
+	$(PY) -m autograder.report $(A)
 
 # Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
 bench: $(VENV)/.installed sandbox

@@ -59,7 +59,7 @@ def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
     trace.expected, trace.got = describe(expected), describe(got)
     if not isinstance(got, torch.Tensor):
         raise CheckFailed(t(f"{what}应返回张量，得到 {type(got).__name__}",
-                            f"{what} should return a tensor, got {type(got).__name__}"))
+                            f"{what} should return a tensor, got {type(got).__name__}".strip()))
     if tuple(got.shape) != tuple(expected.shape):
         raise CheckFailed(t(f"形状应为 {tuple(expected.shape)}，得到 {tuple(got.shape)}",
                             f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"))

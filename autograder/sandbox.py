@@ -53,7 +53,8 @@ class Sandbox:
     def kernel_env(self) -> dict:
         threads = str(course_config.KERNEL_THREADS)
         env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONDONTWRITEBYTECODE": "1",
-               "HOME": str(self.workdir), "PYTHONWARNINGS": "ignore"}
+               "HOME": str(self.workdir), "PYTHONWARNINGS": "ignore",
+               "COURSE_JUDGE_OF": str(course_config.ROOT)}  # whose kernel this is (for ps)
         if not self.isolation.bwrap:
             return {**os.environ, **env}
         return {"PATH": f"{VENV_INSIDE}/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}

@@ -1,6 +1,7 @@
 """The stock nbgrader commands, end to end in a temporary course: generate_assignment, three
 submissions, autograde (through the judge), the gradebook, generate_feedback."""
 import math
+import re
 
 import pytest
 
@@ -9,6 +10,19 @@ from autograder import demo
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
+STUDENT_ERROR = "my heads do not fit 4242"
+
+
+def _raising_answers(nb):
+    """dave's mistakes: MultiHeadAttention.forward raises; transpose_qkv returns a string (the
+    hidden check then fails on it, in the trusted process)."""
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id == "multihead_attention":
+            cell.source = cell.source.replace("### BEGIN SOLUTION",
+                                              f"raise RuntimeError({STUDENT_ERROR!r})\n        ### BEGIN SOLUTION")
+        if grade_id == "transpose_qkv":
+            cell.source = cell.source.replace("### BEGIN SOLUTION", "return 'oops'\n    ### BEGIN SOLUTION", 1)
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +32,7 @@ def graded_course(tmp_path_factory):
     demo.submit(course, "alice", SPEC, LEVELS)  # everything done
     demo.submit(course, "bob", SPEC)  # the untouched stub
     demo.submit(course, "carol", SPEC, LEVELS[:2])  # half done
+    demo.submit(course, "dave", SPEC, LEVELS, edit=_raising_answers)  # errors inside hidden checks
     run = demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=WARN", capture=True)
     return course, run
 
@@ -58,3 +73,17 @@ def test_feedback_shows_scores_and_messages_but_no_hidden_checks(graded_course):
             assert line not in html, line
     for leak in ("autograder/", "reference_solutions", "_pytest", "known_wrong"):
         assert leak not in html
+
+
+def test_feedback_shows_the_students_error_but_no_trace_into_hidden_code(graded_course):
+    course, _ = graded_course
+    demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN")
+    html = (course / "feedback" / "dave" / SPEC.folder / f"{SPEC.name}.html").read_text()
+    assert f"your code raised RuntimeError: {STUDENT_ERROR}" in html  # the student's own error, in the verdict
+    assert "should return a tensor, got str" in html  # transpose_qkv's string, explained
+    scores = {level: score for student, level, score, _ in demo.gradebook_rows(course, SPEC) if student == "dave"}
+    assert scores["multihead_attention"] == 0 and scores["masked_softmax"] == 2
+    page = re.sub(r"<style.*?</style>", "", html, flags=re.S)  # the stylesheet names "Generic.Traceback"
+    for leak in ("autograder/", "autograder.", "reference_solutions", "site-packages", "_pytest",
+                 "Traceback", 'File "', "checks/test_", str(course)):
+        assert leak not in page, leak

@@ -108,7 +108,8 @@ def _table(what, expected, got, problem):
     rows = [(t("测试输入", "test input"), what), (t("预期输出", "expected"), _show(expected)),
             (t("实际输出", "got"), _show(got)), (t("结果", "result"), result)]
     width = max(len(name) for name, _ in rows)
-    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
+    indent = "\n" + " " * (width + 2)  # a tensor's later lines line up under its first
+    print("\n".join(f"{name:<{width}}  {str(value).replace(chr(10), indent)}" for name, value in rows))
 
 
 def _show(value):

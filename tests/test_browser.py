@@ -1,0 +1,164 @@
+"""A student's 评测 in a real browser: JupyterLab from the course's virtual environment, served on
+localhost, driven by headless Chromium (Debian's /usr/bin/chromium) through Playwright.
+
+The student opens the release notebook, writes level 1 (masked_softmax), runs it and its check
+cell, and sees the passed verdict; nbgrader's JupyterLab extension is there, and its Validate
+button (`nbgrader validate` on the server) names the levels still to do. Screenshots are kept in
+artifacts/browser/. `make test` installs chromium first (`make browser`).
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import course_config
+from autograder.build import reference_sections
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SPEC = course_config.assignment("multihead_attention")
+SCREENSHOT = course_config.ROOT / "artifacts" / "browser" / "masked_softmax_passed.png"
+TOKEN = "course-browser-test"
+BIN = Path(sys.executable).parent
+# Settings that make the page predictable: every cell in the DOM, no news pop-up.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                         "checkForUpdates": False},
+}
+
+if not CHROMIUM.exists():
+    pytest.skip("no /usr/bin/chromium: `make browser` installs it (apt-get install chromium, as root)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt: `make venv`")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """`jupyter lab` in a temporary copy of the release folder: (base url, the folder)."""
+    home = Path(tempfile.mkdtemp(prefix="lab-"))
+    work = home / SPEC.folder
+    shutil.copytree(course_config.ROOT / "release" / SPEC.folder, work)
+    settings = home / "settings"
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    port = _free_port()
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(
+        [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
+         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("jupyter lab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield base, work
+    finally:
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_nbgrader_labextension_is_enabled():
+    listed = subprocess.run([str(BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listed.stdout + listed.stderr)
+    assert re.search(r"@jupyter/nbgrader v\S+ enabled\s+OK", text), text
+
+
+def test_student_fills_a_level_and_sees_the_passed_verdict(lab):
+    base, _ = lab
+    code = reference_sections(SPEC.name)["masked_softmax"]
+    with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{base}/lab/tree/{SPEC.name}.ipynb?token={TOKEN}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            # nbgrader's extension adds its Validate button to the notebook's toolbar.
+            page.wait_for_selector(".jp-NotebookPanel-toolbar .validate-button")
+
+            cells = page.locator(".jp-Notebook .jp-Cell")
+            solution = _cell_index(page, "def masked_softmax")
+            check = _cell_index(page, "Check: 第1关")
+            imports = _cell_index(page, "import torch")
+            assert imports < solution < check
+
+            # The student replaces the scaffold with their answer...
+            editor = cells.nth(solution).locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(code)  # verbatim: no auto-indent or auto-closed brackets
+            page.keyboard.press("Escape")
+            # ...and runs the imports, the answer and the check cell, one Shift+Enter each.
+            cells.nth(imports).locator(".jp-InputArea-prompt").click()
+            for _ in range(check - imports + 1):
+                page.keyboard.press("Shift+Enter")
+            verdict = cells.nth(check).locator(".jp-OutputArea-output")
+            verdict.filter(has_text="结果").first.wait_for()
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            text = verdict.all_inner_texts()
+            cells.nth(check).scroll_into_view_if_needed()
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+            print(f"\nscreenshot: {SCREENSHOT}")
+            # nbgrader's Validate (server side, `nbgrader validate`): levels 2-5 are still stubs.
+            page.locator(".jp-NotebookPanel-toolbar .validate-button").click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for(timeout=120_000)
+            validated = dialog.inner_text()
+            page.screenshot(path=str(SCREENSHOT.with_name("validate.png")))
+        finally:
+            browser.close()
+    shown = "\n".join(text)
+    assert "✓ 通过" in shown and "passed" in shown, shown
+    assert "未通过" not in shown and "Error" not in shown, shown
+    # Validate names the levels still to do, and not the one just done.
+    assert "The following cell failed" in validated and "第2关" in validated, validated
+    assert "第1关" not in validated, validated
+
+
+def _cell_index(page, text: str) -> int:
+    """The index of the first notebook cell whose source contains `text`, once it is rendered."""
+    found = page.wait_for_function("""text => {
+        const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+        const i = cells.findIndex(c => (c.querySelector('.jp-InputArea-editor') || c).innerText.includes(text));
+        return i >= 0 ? i + 1 : false;
+    }""", arg=text)
+    return found.json_value() - 1
