@@ -20,7 +20,7 @@ FILE_LIMIT_MB = 100  # the largest file a kernel may write
 PROCESS_LIMIT = 64  # processes and threads of one submission (cgroup pids, as root)
 OUTPUT_LIMIT_KB = 512  # a cell's outputs beyond this are dropped, with a notice
 KERNEL_THREADS = 1  # torch threads in a grading kernel (small tensors are launch-bound)
-PARALLEL_SUBMISSIONS = 2  # submissions running at once while a class is graded (~ the cores)
+PARALLEL_SUBMISSIONS = 3  # submissions running at once while a class is graded (cores + 1)
 
 
 @dataclass(frozen=True)
