@@ -6,6 +6,11 @@ other paths): instead, any failure stops the command with the reason and exit st
 import os
 import sys
 import traceback
+import warnings
+
+# nbgrader 0.9.6's own SQLAlchemy warnings ("Object of type <SubmittedAssignment> not in session")
+# say nothing to an instructor: keep them out of the commands' output.
+warnings.filterwarnings("ignore", message="Object of type .* not in session")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:

@@ -10,7 +10,6 @@ untouched stubs, broken):
   - the time of the training checks (seq2seq, LSTM) where those assignments exist.
 """
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile

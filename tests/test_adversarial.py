@@ -5,10 +5,8 @@ something: a cheat must earn nothing more, a broken notebook must get an honest 
 reason, and the rest of the class must be graded. Limits are shortened in this course copy.
 """
 import json
-import os
 import re
 import socket
-import subprocess
 import threading
 from pathlib import Path
 

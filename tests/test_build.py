@@ -1,7 +1,5 @@
 """One source of truth: source/ follows reference_solutions/, release/ follows source/, and
 release/ holds no solution code and no hidden checks."""
-import json
-from pathlib import Path
 
 import nbformat
 
