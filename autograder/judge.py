@@ -7,6 +7,7 @@ score = points x (checks passed / checks run), never more than the points, never
 """
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,10 +115,11 @@ class _JudgePlugin:
             result.message = error.message
         elif isinstance(error, StudentError):
             result.message = _explain_student_error(error)
-        elif error is not None:
+        elif error is not None:  # the check itself failed on the result: say so, name no internals
+            detail = re.sub(r"(/[\w.\-]+)+", "<path>", str(error))[:200]
             result.message = t("检查中出现异常（返回值的类型或结构不对？）：",
                                "the check could not use your result (wrong type or structure?): ") \
-                + f"{type(error).__name__}: {str(error)[:200]}"
+                + f"{type(error).__name__}: {detail}"
         self.results[_level_of(item)].checks.append(result)
 
 

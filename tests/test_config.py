@@ -52,3 +52,21 @@ def test_level_score_is_a_plain_float_within_the_points(passed, total, points, e
 def test_a_level_that_could_not_be_checked_scores_zero():
     result = LevelResult("x", 2, [CheckResult("c", True)], problem="kernel died")
     assert result.score == 0.0
+
+
+@pytest.mark.parametrize("language, expected", [("zh", "通过"), ("en", "passed"), ("zh+en", "通过 / passed")])
+def test_student_text_follows_the_course_language(monkeypatch, language, expected):
+    from autograder.messages import t
+    monkeypatch.setattr(course_config, "LANGUAGE", language)
+    assert t("通过", "passed") == expected
+
+
+def test_a_check_that_trips_on_a_result_names_no_internal_path():
+    from autograder.judge import judge
+    from autograder.student import LocalStudent
+    import reference_solutions.multihead_attention as ref
+    # a tuple where a tensor is expected: the check's own code fails on it
+    student = LocalStudent.from_module(ref, attention_weights_shape=None, masked_softmax=lambda X, v: (1, 2))
+    result = judge("multihead_attention", student, levels=["masked_softmax"])["masked_softmax"]
+    messages = " ".join(c.message for c in result.checks)
+    assert result.score == 0 and "/" not in messages.replace(" / ", "")
