@@ -85,8 +85,8 @@ class Sandbox:
         venv = str(Path(sys.prefix))
         command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         for hidden in HIDDEN + (root,):
-            if Path(hidden).exists():
-                command += ["--tmpfs", hidden]
+            if Path(hidden).exists():  # an empty, small, private folder in its place
+                command += ["--size", str(course_config.FILE_LIMIT_MB << 20), "--tmpfs", hidden]
         command += ["--ro-bind", venv, VENV_INSIDE,
                     "--bind", str(self.workdir), str(self.workdir),
                     "--bind", str(self.run_dir), str(self.run_dir),
