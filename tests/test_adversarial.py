@@ -141,9 +141,14 @@ def graded(tmp_path_factory):
     listener.close()
 
 
+NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}  # files, network, processes
+
+
 @pytest.mark.parametrize("student", CHEATS)
 def test_each_submission_gets_exactly_the_score_its_honest_work_deserves(graded, student):
     _, run, totals, _ = graded
+    if student in NEED_SANDBOX and not sandbox.isolation().bwrap:
+        pytest.skip("no sandbox on this machine: grading ran unisolated (and said so)")
     assert totals[student] == pytest.approx(CHEATS[student][2]), run.stdout[-3000:] + run.stderr[-3000:]
 
 
