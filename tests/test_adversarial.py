@@ -181,6 +181,8 @@ def test_no_connection_left_the_sandbox(graded):
 
 def test_the_gradebook_was_not_written_by_students(graded):
     course, *_ = graded
+    if not sandbox.isolation().bwrap:
+        pytest.skip("no sandbox on this machine: grading ran unisolated (and said so)")
     import sqlite3
     con = sqlite3.connect(course / "gradebook.db")
     assert con.execute("select count(*) from grade where manual_score is not null").fetchone()[0] == 0
