@@ -53,19 +53,19 @@ class Run:
         self.is_check_cell = is_check_cell
         self.ready = threading.Event()
         self.jobs = queue.Queue()
-        self.key = self.nb = self.session = self.error = None
+        self.key = self.nb = self.session = self.error = self.kernel = None
         self.thread = threading.Thread(target=self._main, args=(load,), name=f"judge {name}", daemon=True)
         self.thread.start()
 
     def _main(self, load):
         try:
-            kernel = start_kernel()  # the kernel imports torch while the files are copied
             nb, folders = load()
-            for folder in folders:  # later ones on top
-                shutil.copytree(folder, kernel.workdir, ignore=IGNORED, dirs_exist_ok=True)
-            kernel.sandbox.own(kernel.workdir)
-            self.key = run_key(nb, kernel.workdir, self.is_check_cell)
-            with KernelSession(nb, kernel) as session:
+            kernel = self.kernel = start_kernel()
+            with KernelSession(nb, kernel) as session:  # the kernel is discarded however this ends
+                for folder in folders:  # later ones on top
+                    shutil.copytree(folder, kernel.workdir, ignore=IGNORED, dirs_exist_ok=True)
+                kernel.sandbox.own(kernel.workdir)
+                self.key = run_key(nb, kernel.workdir, self.is_check_cell)
                 session.run_cells(skip=self.is_check_cell)
                 self.nb, self.session = nb, session
                 self.ready.set()
@@ -91,6 +91,8 @@ class Run:
     def close(self):
         self.jobs.put(None)
         self.thread.join(timeout=120)
+        if self.thread.is_alive() and self.kernel:  # stuck: end its processes from here
+            self.kernel.sandbox.destroy()
 
 
 class RunStudent(Student):

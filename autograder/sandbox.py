@@ -13,12 +13,14 @@ Where bwrap cannot run, grading still works, unisolated, and says so in every ve
 the command's output (`Sandbox.warnings`). The verdict never depends on the sandbox: it is
 computed outside the kernel either way.
 """
+import atexit
 import functools
 import os
 import pwd
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -111,6 +113,7 @@ class Sandbox:
                                      ("pids", {"pids.max": course_config.PROCESS_LIMIT})):
             group = CGROUP_V1 / controller / name
             group.mkdir(parents=True, exist_ok=True)
+            LIVE_CGROUPS.add(group)
             for key, value in settings.items():
                 if value is not None:
                     (group / key).write_text(str(value))
@@ -121,11 +124,12 @@ class Sandbox:
 
 
 def _kill_cgroup(group: Path):
-    for _ in range(50):
+    """SIGKILL everything in `group` until it is empty (a fork loop refills it), then remove it."""
+    for _ in range(200):
         try:
             pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
         except OSError:
-            return
+            break
         if not pids:
             break
         for pid in pids:
@@ -133,10 +137,22 @@ def _kill_cgroup(group: Path):
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+        time.sleep(0.01)
     try:
         group.rmdir()
+        LIVE_CGROUPS.discard(group)
     except OSError:
         pass
+
+
+LIVE_CGROUPS = set()  # every cgroup made by this process and not yet removed
+
+
+@atexit.register
+def _kill_leftovers():
+    """Whatever a submission left running when grading ends (as root): killed."""
+    for group in list(LIVE_CGROUPS):
+        _kill_cgroup(group)
 
 
 class Isolation:
