@@ -36,7 +36,11 @@ from autograder import sandbox as sandboxes
 from autograder.messages import t
 from autograder.student import Student, StudentError
 
-WARM_UP = "import torch, numpy"
+WARM_UP = "import torch, numpy"  # sent first: the slow import runs while we go on
+MAX_REPLY_BYTES = 256 << 20
+MAX_RESTARTS = 3  # fresh runs without a kernel-killing cell
+TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
+                 "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -106,12 +110,6 @@ def start_kernel() -> SubmissionKernel:
     box = sandboxes.for_submission(workdir)
     km, kc = launch(box)
     return SubmissionKernel(km, kc, box, scratch)
-
-
-MAX_REPLY_BYTES = 256 << 20
-MAX_RESTARTS = 3
-TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
-                 "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
 
 class CappedClient(NotebookClient):
