@@ -9,8 +9,8 @@ The kernel is untrusted: it runs inside the sandbox (autograder.sandbox), every 
 time limit, the whole notebook under a budget, outputs capped. If a cell kills the kernel (or
 hangs it past an interrupt), the notebook is run again in a fresh kernel without that cell, so
 the work before it still counts; such cells are named in the problems. The judge reaches the
-kernel only through `KernelStudent`, whose requests travel as code and whose replies come back
-as base64 plain data in a display message, read with `torch.load(weights_only=True)`.
+kernel only through `request` (ahead.RunStudent), whose requests travel as code and whose replies
+come back as base64 plain data in a display message, read with `torch.load(weights_only=True)`.
 """
 import base64
 import io
@@ -34,7 +34,7 @@ import course_config
 from autograder import agent
 from autograder import sandbox as sandboxes
 from autograder.messages import t
-from autograder.student import Student, StudentError
+from autograder.student import StudentError
 
 WARM_UP = "import torch, numpy"  # sent first: the slow import runs while we go on
 MAX_REPLY_BYTES = 256 << 20
@@ -144,7 +144,7 @@ class CappedClient(NotebookClient):
 
 
 class KernelSession:
-    """with KernelSession(nb, kernel) as session: session.run_cells(skip); session.student
+    """with KernelSession(nb, kernel) as session: session.run_cells(skip); session.request(...)
 
     `kernel` is a SubmissionKernel, used by this submission only and discarded at the end."""
 
@@ -152,7 +152,6 @@ class KernelSession:
         self.nb, self.kernel = nb, kernel
         self.dead = ""  # why the kernel is gone, once it is
         self.problems = []  # readable reasons, for the feedback and the class summary
-        self.student = KernelStudent(self)
         self.client = CappedClient(
             nb, km=kernel.km, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True,
             interrupt_on_timeout=True, error_on_timeout=TIMEOUT_ERROR, record_timing=False,
@@ -292,13 +291,3 @@ class KernelSession:
     def _problem(self, zh, en):
         self.problems.append(t(zh, en))
 
-
-class KernelStudent(Student):
-    """The student's code in a live kernel session."""
-
-    def __init__(self, session: KernelSession):
-        super().__init__()
-        self.session = session
-
-    def _request(self, request):
-        return self.session.request(request)

@@ -1,7 +1,7 @@
 """The `Student` the hidden checks talk to: the student's code, reached through plain data only.
 
 `LocalStudent` runs code in this process (for the project's tests: references, known-wrong
-implementations, the seeds' code). `kernel.KernelStudent` reaches a submission's sandboxed
+implementations, the seeds' code). `ahead.RunStudent` reaches a submission's sandboxed
 kernel. Checks cannot tell them apart.
 """
 import inspect

@@ -51,3 +51,11 @@ def question_check(level_name, name, kind, key, wrongs, doc, options="ABCD"):
     test.__doc__ = doc
     test.__name__ = f"test_{name}"
     return test
+
+
+def register(questions: dict, wrongs, namespace: dict):
+    """One check `test_<name>` per question in `namespace` (a checks module's globals()).
+
+    questions: {name: (level, kind, key, options, doc)}; wrongs: the assignment's Registry."""
+    for name, (level_name, kind, key, options, doc) in questions.items():
+        namespace[f"test_{name}"] = question_check(level_name, name, kind, key, wrongs.of(level_name), doc, options)

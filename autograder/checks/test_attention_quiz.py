@@ -3,7 +3,7 @@
 Questions 1-5 are seed 002's 第1关 (头歌), 6-12 come from seeds 000 and 002. The key lives here
 (and in reference_solutions/attention_quiz.py, instructor-side); feedback shows "(not shown)".
 """
-from autograder.checks.quiz import question_check
+from autograder.checks import quiz
 from reference_solutions.known_wrong.attention_quiz import WRONG
 
 # name: (level, kind, key, options, the check's name in the verdict table)
@@ -22,5 +22,4 @@ QUESTIONS = {
     "answer_12": ("attention_variants_quiz", "single", "B", "ABCD", "第12题 编码器-解码器注意力的查询 / Q12 queries of encoder-decoder attention"),
 }
 
-for _name, (_level, _kind, _key, _options, _doc) in QUESTIONS.items():
-    globals()[f"test_{_name}"] = question_check(_level, _name, _kind, _key, WRONG.of(_level), _doc, _options)
+quiz.register(QUESTIONS, WRONG, globals())

@@ -1,7 +1,7 @@
 """Hidden checks of 03_rnn_quiz (seeds 001 and 003): one check per question, exact shapes and
 numbers, the answer key never shown. tests/test_checks_rnn_quiz.py proves the key against PyTorch.
 """
-from autograder.checks.quiz import question_check
+from autograder.checks import quiz
 from reference_solutions.known_wrong.rnn_quiz import WRONG
 
 # name: (level, kind, key, options, the check's name in the verdict table)
@@ -34,5 +34,4 @@ QUESTIONS = {
     "grad_4": ("gradient_quiz", "single", "A", "ABCD", "为什么 RNN 更明显 / why RNNs suffer more"),
 }
 
-for _name, (_level, _kind, _key, _options, _doc) in QUESTIONS.items():
-    globals()[f"test_{_name}"] = question_check(_level, _name, _kind, _key, WRONG.of(_level), _doc, _options)
+quiz.register(QUESTIONS, WRONG, globals())

@@ -189,7 +189,6 @@ def test_fresh_model_learns_unseen_pairs(student, rng, device):
                          device, device=device)
     predicted = result["logits"].argmax(2).T  # (B, T+1)
     got = [decode(row) for row in predicted]
-    expected = [b for _, b in pairs]
     trace.expected = ", ".join(f"{a}→{b}" for a, b in pairs)
     trace.got = ", ".join(f"{a}→{g}" for (a, _), g in zip(pairs, got))
     if not torch.equal(predicted, target):
