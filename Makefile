@@ -31,8 +31,8 @@ venv: $(VENV)/.installed
 
 # Build release/ from source/, grade three sample submissions with `nbgrader autograde`, print the gradebook.
 demo: $(VENV)/.installed sandbox
-	$(PY) -m autograder.build
-	$(PY) -m autograder.demo
+	$(PY) -m autograder.tools.build
+	$(PY) -m autograder.tools.demo
 
 # The whole test suite.
 test: $(VENV)/.installed sandbox browser
@@ -40,15 +40,15 @@ test: $(VENV)/.installed sandbox browser
 
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
 release: $(VENV)/.installed
-	$(PY) -m autograder.build
+	$(PY) -m autograder.tools.build
 
 # A class report for one assignment: `make report A=01_multihead_attention` (table, HTML, PNG).
 report: $(VENV)/.installed
-	$(PY) -m autograder.report $(A)
+	$(PY) -m autograder.tools.report $(A)
 
 # Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
 bench: $(VENV)/.installed sandbox
-	$(PY) -m autograder.bench
+	$(PY) -m autograder.tools.bench
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db

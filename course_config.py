@@ -11,16 +11,27 @@ ROOT = Path(__file__).resolve().parent
 COURSE_ID = "rnn-attention"
 LANGUAGE = "zh+en"  # student-facing text: "zh", "en" or "zh+en"
 
-# Limits for one submission's kernel.
-CELL_TIMEOUT_S = 60  # one notebook cell
-NOTEBOOK_TIMEOUT_S = 300  # all of a submission's cells together
-CALL_TIMEOUT_S = 30  # one call of a hidden check into the student's code
-MEMORY_LIMIT_MB = 4096  # address space per process, and the cgroup's memory (as root)
-FILE_LIMIT_MB = 100  # the largest file a kernel may write
-PROCESS_LIMIT = 64  # processes and threads of one submission (cgroup pids, as root)
-OUTPUT_LIMIT_KB = 512  # a cell's outputs beyond this are dropped, with a notice
-KERNEL_THREADS = 1  # torch threads in a grading kernel (small tensors are launch-bound)
-PARALLEL_SUBMISSIONS = 3  # submissions running at once while a class is graded (cores + 1)
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits for one submission's kernel; they travel with every grading task."""
+    cell_s: float = 60  # one notebook cell
+    notebook_s: float = 300  # all of a submission's cells together
+    call_s: float = 30  # one call of a hidden check into the student's code
+    memory_mb: int = 4096  # address space per process, and the cgroup's memory (as root)
+    file_mb: int = 100  # the largest file a kernel may write
+    processes: int = 64  # processes and threads of one submission (cgroup pids, as root)
+    output_kb: int = 512  # a cell's outputs beyond this are dropped, with a notice
+    kernel_threads: int = 1  # torch threads in a grading kernel (small tensors are launch-bound)
+
+
+LIMITS = Limits()
+
+# Where a class is graded (autograder/engine/classroom.py). By default the grading command starts
+# a Dask LocalCluster on this machine: WORKERS processes of one thread each. With a scheduler
+# address it grades on that existing cluster instead (`dask scheduler` + `dask worker` elsewhere).
+WORKERS = int(os.environ.get("COURSE_WORKERS") or os.cpu_count() or 1)
+SCHEDULER = os.environ.get("COURSE_SCHEDULER", "")  # e.g. "tcp://grader01:8786"; "" = LocalCluster
 
 
 @dataclass(frozen=True)
@@ -86,8 +97,8 @@ def apply(c) -> None:
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.root = str(ROOT)
     # The stock kernel (nbgrader validate) gets the same cell limit as grading.
-    c.Execute.timeout = CELL_TIMEOUT_S
-    c.ExecutePreprocessor.timeout = CELL_TIMEOUT_S
+    c.Execute.timeout = LIMITS.cell_s
+    c.ExecutePreprocessor.timeout = LIMITS.cell_s
     # A deleted check cell is restored from the gradebook and scores 0 (not manual grading).
     c.OverwriteCells.add_missing_cells = True
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
@@ -95,23 +106,24 @@ def apply(c) -> None:
     # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)
     if os.environ.get("COURSE_STOCK_AUTOGRADE"):
         return
-    c.Autograde.exporter_class = "autograder.nbgrader_judge.SubmissionExporter"
-    c.Autograde.sanitize_preprocessors = [
-        "autograder.nbgrader_judge.RestoreCells" if _name(pp) == "DeduplicateIds" else pp
-        for pp in _default("sanitize_preprocessors")
-    ]
-    c.Autograde.autograde_preprocessors = [
-        "autograder.nbgrader_judge.JudgeSubmission" if _name(pp) == "Execute" else pp
-        for pp in _default("autograde_preprocessors")
-    ]
+    c.Autograde.exporter_class = "autograder.plugins.exporter.GradingExporter"
+    c.Autograde.sanitize_preprocessors = _swapped(
+        "sanitize_preprocessors", "DeduplicateIds", "autograder.plugins.restore_cells.RestoreCells")
+    c.Autograde.autograde_preprocessors = _swapped(
+        "autograde_preprocessors", "Execute", "autograder.plugins.judge_submission.JudgeSubmission")
     # Feedback needs no setting: check cells hold only the verdict the judge wrote, and the
     # hidden checks never enter the notebook (autograder/checks), so there is nothing to hide.
 
 
-def _default(preprocessors: str) -> list:
+def _swapped(pipeline: str, stock: str, ours: str) -> list:
+    """nbgrader's default `pipeline` with its `stock` preprocessor replaced by `ours`; stops if
+    nbgrader has no `stock` any more (renamed or removed): stock Execute would otherwise run the
+    check cells inside the student's kernel."""
     from nbgrader.converters import Autograde
-    return Autograde.class_traits()[preprocessors].make_dynamic_default()
-
-
-def _name(preprocessor) -> str:
-    return preprocessor if isinstance(preprocessor, str) else preprocessor.__name__
+    default = Autograde.class_traits()[pipeline].make_dynamic_default()
+    names = [pp if isinstance(pp, str) else pp.__name__ for pp in default]
+    if names.count(stock) != 1:
+        raise RuntimeError(f"nbgrader's Autograde.{pipeline} has no {stock} preprocessor (it has {names}): "
+                           f"this nbgrader is not the one the course was built for (requirements.txt); "
+                           f"refusing to grade with its stock pipeline")
+    return [ours if name == stock else pp for name, pp in zip(names, default)]

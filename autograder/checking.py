@@ -12,11 +12,13 @@ A check is a pytest test in `autograder/checks/test_<assignment>.py`:
 The first docstring line names the check in the verdict table. A failed expectation raises
 `CheckFailed` with what was expected, what came, and what it likely means.
 """
+from contextvars import ContextVar
+
 import pytest
 import torch
 
 from autograder.messages import t
-from autograder.plain import describe
+from autograder.engine.plain import describe
 
 
 def level(name: str):
@@ -40,7 +42,27 @@ class Trace:
         self.expected = self.got = ""
 
 
-trace = Trace()
+_current_trace = ContextVar("trace")  # per thread: a worker's checks never see another's
+
+
+def new_trace() -> Trace:
+    """A fresh trace for the check about to run (the judge calls this before each check)."""
+    trace = Trace()
+    _current_trace.set(trace)
+    return trace
+
+
+class _CurrentTrace:
+    """`trace.expected = ...` sets the running check's trace."""
+
+    def __getattr__(self, name):
+        return getattr(_current_trace.get(None) or new_trace(), name)
+
+    def __setattr__(self, name, value):
+        setattr(_current_trace.get(None) or new_trace(), name, value)
+
+
+trace = _CurrentTrace()
 
 
 def tolerance(device: str, dtype=torch.float32):

@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 import course_config
-from autograder import demo, sandbox
+from autograder.engine import sandbox
+from autograder.tools import demo
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]

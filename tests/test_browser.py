@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import course_config
-from autograder.build import reference_sections
+from autograder.tools.build import reference_sections
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ release/ holds no solution code and no hidden checks."""
 import nbformat
 
 import course_config
-from autograder import build
+from autograder.tools import build
 
 ROOT = course_config.ROOT
 

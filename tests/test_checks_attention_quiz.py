@@ -4,8 +4,8 @@ import pytest
 
 import course_config
 import reference_solutions.attention_quiz as ref
-from autograder.judge import judge
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.attention_quiz import WRONG
 
 SPEC = course_config.assignment("attention_quiz")

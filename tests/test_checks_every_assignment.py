@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 import course_config
-from autograder.judge import judge
-from autograder.nbgrader_judge import is_check_cell
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.submission import is_check_cell
+from autograder.engine.student import LocalStudent
 from tests.conftest import devices
 
 SPECS = course_config.ASSIGNMENTS

@@ -4,8 +4,8 @@ name the mistake."""
 
 import course_config
 import reference_solutions.multihead_attention as ref
-from autograder.judge import judge
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.multihead_attention import WRONG
 from tests.seed_code import read
 

@@ -10,10 +10,10 @@ from torch import nn
 
 import course_config
 import reference_solutions.rnn_from_scratch as ref
-from autograder.build import reference_sections
+from autograder.tools.build import reference_sections
 from autograder.checks import test_rnn_from_scratch as checks
-from autograder.judge import judge
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.rnn_from_scratch import WRONG
 from tests.conftest import devices
 from tests.seed_code import read

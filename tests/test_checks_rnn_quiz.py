@@ -6,8 +6,8 @@ from torch import nn
 
 import course_config
 import reference_solutions.rnn_quiz as ref
-from autograder.judge import judge
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.rnn_quiz import WRONG
 
 SPEC = course_config.assignment("rnn_quiz")

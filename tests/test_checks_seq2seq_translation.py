@@ -6,8 +6,8 @@ import torch
 
 import course_config
 import reference_solutions.seq2seq_translation as ref
-from autograder.judge import judge
-from autograder.student import LocalStudent
+from autograder.engine.judge import judge
+from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.seq2seq_translation import WRONG
 from tests.seed_code import read
 

@@ -4,9 +4,9 @@ import math
 import pytest
 
 import course_config
-from autograder import demo
-from autograder.judge import CheckResult, LevelResult
-from autograder.render import verdict_outputs
+from autograder.tools import demo
+from autograder.engine.judge import CheckResult, LevelResult
+from autograder.plugins.render import verdict_outputs
 
 
 def test_a_broken_course_config_stops_nbgrader_loudly(tmp_path):
@@ -62,8 +62,8 @@ def test_student_text_follows_the_course_language(monkeypatch, language, expecte
 
 
 def test_a_check_that_trips_on_a_result_names_no_internal_path():
-    from autograder.judge import judge
-    from autograder.student import LocalStudent
+    from autograder.engine.judge import judge
+    from autograder.engine.student import LocalStudent
     import reference_solutions.multihead_attention as ref
     # a tuple where a tensor is expected: the check's own code fails on it
     student = LocalStudent.from_module(ref, attention_weights_shape=None, masked_softmax=lambda X, v: (1, 2))

@@ -6,7 +6,7 @@ import re
 import pytest
 
 import course_config
-from autograder import demo
+from autograder.tools import demo
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]

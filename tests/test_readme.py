@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import course_config
-from autograder import demo
+from autograder.tools import demo
 
 README = course_config.ROOT / "README.md"
 SPEC = course_config.assignment("01_multihead_attention")

@@ -1,4 +1,4 @@
-"""`python -m autograder.report`: a class graded by the stock `nbgrader autograde` in a temporary
+"""`python -m autograder.tools.report`: a class graded by the stock `nbgrader autograde` in a temporary
 course, then the report. Its figures are the gradebook's, the submissions with problems are
 listed with their reasons, and nothing hidden reaches the page."""
 import subprocess
@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import course_config
-from autograder import demo, report
+from autograder.tools import demo, report
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -29,7 +29,7 @@ def graded_course(tmp_path_factory):
     broken = demo.submit(course, "erin", SPEC, LEVELS)
     broken.write_text(broken.read_text()[:-40])  # truncated: not JSON any more
     demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=ERROR", check=False, capture=True)
-    run = subprocess.run([sys.executable, "-m", "autograder.report", SPEC.folder, "--out", str(OUT)],
+    run = subprocess.run([sys.executable, "-m", "autograder.tools.report", SPEC.folder, "--out", str(OUT)],
                          cwd=course, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     return course, run.stdout

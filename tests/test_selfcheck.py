@@ -7,8 +7,8 @@ import pytest
 from nbclient import NotebookClient
 
 import course_config
-from autograder.build import reference_sections
-from autograder.nbgrader_judge import is_check_cell
+from autograder.tools.build import reference_sections
+from autograder.engine.submission import is_check_cell
 
 ROOT = course_config.ROOT
 

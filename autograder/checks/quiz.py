@@ -7,7 +7,7 @@ a missing or malformed answer fails its own question with a message, never the w
 from autograder.checking import CheckFailed, expect_equal, level
 from autograder.coursekit import choice_letters
 from autograder.messages import t
-from autograder.student import StudentError
+from autograder.engine.student import StudentError
 
 
 def read_answer(student, name):

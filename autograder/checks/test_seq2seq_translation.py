@@ -15,7 +15,7 @@ from torch.nn import functional as F
 import reference_solutions.seq2seq_translation as ref
 from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, trace
 from autograder.messages import t
-from autograder.plain import Handle
+from autograder.engine.plain import Handle
 from reference_solutions.known_wrong import seq2seq_translation as known
 from reference_solutions.known_wrong.seq2seq_translation import WRONG
 

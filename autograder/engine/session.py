@@ -1,115 +1,33 @@
-"""One submission's kernel: started fresh, runs the student's cells, answers the judge.
+"""A submission's cells run once in its kernel; then the kernel answers the judge's requests.
 
-Each kernel has its own sandbox and scratch folder, serves one submission only and is destroyed
-with it, so nothing can pass from one student to the next. `launch` sends the kernel its
-warm-up import and returns at once: the import runs in the kernel's own process meanwhile.
-Everything touching a kernel runs on one thread's event loop (nbclient's sync API).
-
-The kernel is untrusted: it runs inside the sandbox (autograder.sandbox), every cell under a
-time limit, the whole notebook under a budget, outputs capped. If a cell kills the kernel (or
-hangs it past an interrupt), the notebook is run again in a fresh kernel without that cell, so
-the work before it still counts; such cells are named in the problems. The judge reaches the
-kernel only through `request` (ahead.RunStudent), whose requests travel as code and whose replies
-come back as base64 plain data in a display message, read with `torch.load(weights_only=True)`.
+The kernel is untrusted: every cell runs under a time limit, the whole notebook under a budget,
+outputs capped. If a cell kills the kernel (or hangs it past an interrupt), the notebook is run
+again in a fresh kernel without that cell, so the work before it still counts; such cells are
+named in the problems. The judge reaches the kernel only through `request`, whose requests
+travel as code and whose replies come back as base64 plain data in a display message, read
+with `torch.load(weights_only=True)`.
 """
 import base64
 import io
-import os
 import secrets
-import subprocess
-import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import torch
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-import course_config
-from autograder import agent
-from autograder import sandbox as sandboxes
+from autograder.engine import agent
+from autograder.engine.student import Student, StudentError
 from autograder.messages import t
-from autograder.student import StudentError
 
-WARM_UP = "import torch, numpy"  # sent first: the slow import runs while we go on
 MAX_REPLY_BYTES = 256 << 20
 MAX_RESTARTS = 3  # fresh runs without a kernel-killing cell
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command is wrapped by the sandbox."""
-
-    sandbox = None
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
-
-
-def launch(box) -> tuple:
-    """Start a kernel in sandbox `box` and send it the warm-up; returns (km, kc) at once."""
-    km = SandboxedKernelManager(kernel_name="python3")
-    km.sandbox = box
-    # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
-    # kernel: interrupt over the control channel instead.
-    km.kernel_spec.interrupt_mode = "message"
-    if box.connection_file:
-        km.transport = "ipc"  # the sandbox has no network, not even loopback
-        km.ip = str(box.run_dir / "ipc")
-        km.connection_file = str(box.connection_file)
-    run_sync(km.start_kernel)(env=box.kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              cwd=str(box.workdir), extra_arguments=["--HistoryManager.hist_file=:memory:"])
-    kc = km.client()
-    kc.start_channels()
-    kc.execute(WARM_UP, store_history=False)  # runs in the kernel's process while we go on
-    return km, kc
-
-
-@dataclass
-class SubmissionKernel:
-    km: object
-    kc: object
-    sandbox: object
-    scratch: tempfile.TemporaryDirectory
-
-    @property
-    def workdir(self) -> Path:
-        return self.sandbox.workdir
-
-    def stop(self):
-        """Stop the kernel and every process of its sandbox (the folders stay)."""
-        try:
-            self.kc.stop_channels()
-            run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
-        self.sandbox.destroy()
-
-    def restart(self):
-        """A fresh kernel in the same sandbox and folders."""
-        self.stop()
-        self.km, self.kc = launch(self.sandbox)
-
-    def discard(self):
-        self.stop()
-        self.scratch.cleanup()
-
-
-def start_kernel() -> SubmissionKernel:
-    """A kernel in a fresh sandbox and scratch folder, started on this thread's event loop."""
-    scratch = tempfile.TemporaryDirectory(prefix="judge-")
-    os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
-    workdir = Path(scratch.name) / "work"
-    workdir.mkdir()
-    box = sandboxes.for_submission(workdir)
-    km, kc = launch(box)
-    return SubmissionKernel(km, kc, box, scratch)
 
 
 class CappedClient(NotebookClient):
@@ -117,6 +35,7 @@ class CappedClient(NotebookClient):
     that also tells whether the last cell hit its time limit."""
 
     timed_out = False
+    output_limit_kb = 512
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True
@@ -133,43 +52,39 @@ class CappedClient(NotebookClient):
         size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
         before = self.output_bytes[cell_index]
         self.output_bytes[cell_index] += size
-        limit = course_config.OUTPUT_LIMIT_KB << 10
+        limit = self.output_limit_kb << 10
         if before + size <= limit:
             return super().output(outs, msg, display_id, cell_index)
         if before <= limit:
             outs.append(nbformat.v4.new_output("stream", name="stdout", text=t(
-                f"\n[输出超过 {course_config.OUTPUT_LIMIT_KB} KB，其余已丢弃]\n",
-                f"\n[output over {course_config.OUTPUT_LIMIT_KB} KB; the rest was dropped]\n")))
+                f"\n[输出超过 {self.output_limit_kb} KB，其余已丢弃]\n",
+                f"\n[output over {self.output_limit_kb} KB; the rest was dropped]\n")))
         return None
 
 
 class KernelSession:
-    """with KernelSession(nb, kernel) as session: session.run_cells(skip); session.request(...)
+    """session = KernelSession(nb, kernel, limits); session.run_cells(skip); session.request(...)
 
-    `kernel` is a SubmissionKernel, used by this submission only and discarded at the end."""
+    `kernel` is a SubmissionKernel, used by this submission only and discarded by its owner."""
 
-    def __init__(self, nb, kernel):
-        self.nb, self.kernel = nb, kernel
+    def __init__(self, nb, kernel, limits):
+        self.nb, self.kernel, self.limits = nb, kernel, limits
         self.dead = ""  # why the kernel is gone, once it is
+        self.timed_out = False  # whether any cell or call hit its time limit
         self.problems = []  # readable reasons, for the feedback and the class summary
         self.client = CappedClient(
-            nb, km=kernel.km, timeout=course_config.CELL_TIMEOUT_S, allow_errors=True,
+            nb, km=kernel.km, timeout=limits.cell_s, allow_errors=True,
             interrupt_on_timeout=True, error_on_timeout=TIMEOUT_ERROR, record_timing=False,
             resources={"metadata": {"path": str(kernel.workdir)}})
-
-    def __enter__(self):
+        self.client.output_limit_kb = limits.output_kb
         self._adopt()
-        return self
-
-    def __exit__(self, *exc):
-        self.kernel.discard()  # the kernel and every process the submission started, gone
 
     def _adopt(self):
         """Use the kernel's client; wait until it is ready (its warm-up import done)."""
         self.client.km, self.client.kc = self.kernel.km, self.kernel.kc
         self.dead = ""
         try:
-            run_sync(self.kernel.kc.wait_for_ready)(timeout=course_config.CALL_TIMEOUT_S * 4)
+            run_sync(self.kernel.kc.wait_for_ready)(timeout=self.limits.call_s * 4)
         except RuntimeError as error:
             self._kernel_gone("内核无法启动", f"the kernel could not start ({error})")
         self.kernel.kc.allow_stdin = False
@@ -177,7 +92,7 @@ class KernelSession:
     def run_cells(self, skip=lambda cell: False):
         """Run the code cells in order (not the `skip`ped ones) within the notebook budget;
         a cell that kills the kernel is left out of a fresh run."""
-        deadline = time.monotonic() + course_config.NOTEBOOK_TIMEOUT_S
+        deadline = time.monotonic() + self.limits.notebook_s
         fatal = set()
         for attempt in range(MAX_RESTARTS + 1):
             died_at = self._run_all(skip, fatal, deadline)
@@ -200,10 +115,11 @@ class KernelSession:
             cell.outputs = []
             left = deadline - time.monotonic()
             if left <= 0:
+                self.timed_out = True
                 self._problem("整个笔记本超出时间限制，其余单元格未运行",
                               "the notebook time limit was reached; later cells were not run")
                 return None
-            self._execute(cell, index, min(course_config.CELL_TIMEOUT_S, left))
+            self._execute(cell, index, min(self.limits.cell_s, left))
             if self.dead:
                 return index
         return None
@@ -218,6 +134,7 @@ class KernelSession:
                               "the kernel died (os._exit / a crash / out of memory?)")
             return
         if self.client.timed_out:
+            self.timed_out = True
             self._problem(f"单元格超时（{timeout:.0f} 秒）", f"a cell hit its time limit ({timeout:.0f} s)")
             if not self._responsive():
                 self._kill("超时后内核无响应（忽略了中断），已终止",
@@ -250,7 +167,7 @@ class KernelSession:
         self.agent_name = "_judge_agent_" + secrets.token_hex(4)
         source = (f"exec({Path(agent.__file__).read_text()!r}, _s := {{}})\n"
                   f"{self.agent_name} = _s['Agent'](globals()); del _s")
-        outputs = self._run_code(source, course_config.CALL_TIMEOUT_S)
+        outputs = self._run_code(source, self.limits.call_s)
         errors = [o for o in outputs if o.output_type == "error"]
         if errors and not self.dead:
             self._kill("评测代理无法在内核中启动", "the judge could not start in the kernel: "
@@ -264,7 +181,7 @@ class KernelSession:
         torch.save(request, buffer)
         nonce = secrets.token_hex(8)
         code = f"{self.agent_name}.serve_b64({base64.b64encode(buffer.getvalue()).decode()!r}, {nonce!r})"
-        outputs = self._run_code(code, course_config.CALL_TIMEOUT_S)
+        outputs = self._run_code(code, self.limits.call_s)
         if self.dead:
             raise StudentError("KernelDied", self.dead)
         for output in reversed(outputs):
@@ -277,7 +194,7 @@ class KernelSession:
                 if isinstance(reply, dict) and reply.get("nonce") == nonce:
                     return reply
         if self.client.timed_out:
-            raise StudentError("Timeout", f"{course_config.CALL_TIMEOUT_S} s")
+            raise StudentError("Timeout", f"{self.limits.call_s:g} s")
         raise StudentError("NoReply", "the kernel gave no answer")
 
     def _kernel_gone(self, zh, en):
@@ -291,3 +208,13 @@ class KernelSession:
     def _problem(self, zh, en):
         self.problems.append(t(zh, en))
 
+
+class KernelStudent(Student):
+    """The judge's view of a submission's kernel: each request is one agent round trip."""
+
+    def __init__(self, session: KernelSession):
+        super().__init__()
+        self.session = session
+
+    def _request(self, request):
+        return self.session.request(request)

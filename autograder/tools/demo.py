@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 import course_config
-from autograder.build import reference_sections
+from autograder.tools.build import reference_sections
 
 ROOT = course_config.ROOT
 COURSE_FILES = ("course_config.py", "nbgrader_config.py", "autograder", "reference_solutions", "source")

@@ -13,7 +13,6 @@ Where bwrap cannot run, grading still works, unisolated, and says so in every ve
 the command's output (`Sandbox.warnings`). The verdict never depends on the sandbox: it is
 computed outside the kernel either way.
 """
-import atexit
 import functools
 import os
 import pwd
@@ -35,8 +34,8 @@ HIDDEN = ("/tmp", "/var/tmp", "/root", "/home", "/srv", "/dev/shm", "/opt")
 class Sandbox:
     """One submission's isolation: `wrap(argv)` the kernel command, then `destroy()`."""
 
-    def __init__(self, workdir: Path, isolation: "Isolation"):
-        self.workdir, self.isolation = Path(workdir), isolation
+    def __init__(self, workdir: Path, isolation: "Isolation", limits):
+        self.workdir, self.isolation, self.limits = Path(workdir), isolation, limits
         self.run_dir = self.workdir.parent / "run"  # the kernel's connection file and sockets
         self.run_dir.mkdir(exist_ok=True)
         self.connection_file = self.run_dir / "kernel.json" if isolation.bwrap else None
@@ -53,7 +52,7 @@ class Sandbox:
                 os.chown(path, user.pw_uid, user.pw_gid)
 
     def kernel_env(self) -> dict:
-        threads = str(course_config.KERNEL_THREADS)
+        threads = str(self.limits.kernel_threads)
         env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONDONTWRITEBYTECODE": "1",
                "HOME": str(self.workdir), "PYTHONWARNINGS": "ignore",
                "COURSE_JUDGE_OF": str(course_config.ROOT)}  # whose kernel this is (for ps)
@@ -83,12 +82,11 @@ class Sandbox:
         self.cgroups = []
 
     def _bwrap(self) -> list:
-        root = str(course_config.ROOT)
         venv = str(Path(sys.prefix))
         command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for hidden in HIDDEN + (root,):
+        for hidden in HIDDEN + course_folders():
             if Path(hidden).exists():  # an empty, small, private folder in its place
-                command += ["--size", str(course_config.FILE_LIMIT_MB << 20), "--tmpfs", hidden]
+                command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
         command += ["--ro-bind", venv, VENV_INSIDE,
                     "--bind", str(self.workdir), str(self.workdir),
                     "--bind", str(self.run_dir), str(self.run_dir),
@@ -99,24 +97,21 @@ class Sandbox:
         return command + ["--"]
 
     def _prlimit(self) -> list:
-        cpu = course_config.NOTEBOOK_TIMEOUT_S + course_config.CALL_TIMEOUT_S * 20
-        limits = [f"--as={course_config.MEMORY_LIMIT_MB << 20}", f"--cpu={cpu}",
-                  f"--fsize={course_config.FILE_LIMIT_MB << 20}", "--nofile=256"]
+        cpu = int(self.limits.notebook_s + self.limits.call_s * 20)
+        limits = [f"--as={self.limits.memory_mb << 20}", f"--cpu={cpu}",
+                  f"--fsize={self.limits.file_mb << 20}", "--nofile=256"]
         if self.isolation.user:  # RLIMIT_NPROC counts every process of the user: only ours
-            limits.append(f"--nproc={course_config.PROCESS_LIMIT * 8}")
+            limits.append(f"--nproc={self.limits.processes * 8}")
         return ["prlimit", *limits, "--"]
 
     def _enter_cgroups(self) -> list:
         name = f"course-judge/{uuid.uuid4().hex[:12]}"
-        for controller, settings in (("memory", {"memory.limit_in_bytes": course_config.MEMORY_LIMIT_MB << 20,
-                                                 "memory.memsw.limit_in_bytes": None}),
-                                     ("pids", {"pids.max": course_config.PROCESS_LIMIT})):
+        for controller, settings in (("memory", {"memory.limit_in_bytes": self.limits.memory_mb << 20}),
+                                     ("pids", {"pids.max": self.limits.processes})):
             group = CGROUP_V1 / controller / name
             group.mkdir(parents=True, exist_ok=True)
-            LIVE_CGROUPS.add(group)
             for key, value in settings.items():
-                if value is not None:
-                    (group / key).write_text(str(value))
+                (group / key).write_text(str(value))
             self.cgroups.append(group)
         procs = " ".join(str(g / "cgroup.procs") for g in self.cgroups)
         # the shell puts itself into the cgroups, then becomes the kernel command
@@ -140,19 +135,17 @@ def _kill_cgroup(group: Path):
         time.sleep(0.01)
     try:
         group.rmdir()
-        LIVE_CGROUPS.discard(group)
     except OSError:
         pass
 
 
-LIVE_CGROUPS = set()  # every cgroup made by this process and not yet removed
-
-
-@atexit.register
-def _kill_leftovers():
-    """Whatever a submission left running when grading ends (as root): killed."""
-    for group in list(LIVE_CGROUPS):
-        _kill_cgroup(group)
+def course_folders() -> tuple:
+    """Where the course's code lives (hidden checks, references, settings): never visible inside."""
+    import autograder
+    import reference_solutions
+    folders = {course_config.ROOT, Path(autograder.__file__).parent.parent,
+               Path(reference_solutions.__file__).parent.parent}
+    return tuple(str(folder) for folder in sorted(folders))
 
 
 class Isolation:
@@ -207,5 +200,5 @@ def isolation() -> Isolation:
     return Isolation()
 
 
-def for_submission(workdir: Path) -> Sandbox:
-    return Sandbox(workdir, isolation())
+def for_submission(workdir: Path, limits) -> Sandbox:
+    return Sandbox(workdir, isolation(), limits)

@@ -21,8 +21,9 @@ import nbformat
 from nbclient import NotebookClient
 
 import course_config
-from autograder import demo, sandbox
-from autograder.build import reference_sections
+from autograder.engine import sandbox
+from autograder.tools import demo
+from autograder.tools.build import reference_sections
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -94,8 +95,8 @@ def self_check_latency(course: Path) -> dict:
 def training_checks() -> dict:
     """{assignment/level: seconds} of the hidden training checks against the reference."""
     import importlib
-    from autograder.judge import judge
-    from autograder.student import LocalStudent
+    from autograder.engine.judge import judge
+    from autograder.engine.student import LocalStudent
     times = {}
     for spec in course_config.ASSIGNMENTS:
         for level in spec.levels:

@@ -1,7 +1,7 @@
 """The `Student` the hidden checks talk to: the student's code, reached through plain data only.
 
 `LocalStudent` runs code in this process (for the project's tests: references, known-wrong
-implementations, the seeds' code). `ahead.RunStudent` reaches a submission's sandboxed
+implementations, the seeds' code). `session.KernelStudent` reaches a submission's sandboxed
 kernel. Checks cannot tell them apart.
 """
 import inspect
@@ -12,8 +12,8 @@ import textwrap
 import torch
 from torch import nn
 
-from autograder.agent import Agent
-from autograder.plain import Handle, check_plain, describe
+from autograder.engine.agent import Agent
+from autograder.engine.plain import Handle, check_plain, describe
 
 
 class StudentError(Exception):

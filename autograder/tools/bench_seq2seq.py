@@ -4,7 +4,7 @@
 - the scaffold's loop (the reference: one batched loss, stops below 0.001),
 - the hidden check that trains a fresh Seq2Seq on unseen pairs (one `student.run` call).
 
-    python -m autograder.bench_seq2seq [--epochs 5001] [--threads 1]
+    python -m autograder.tools.bench_seq2seq [--epochs 5001] [--threads 1]
 """
 import argparse
 import importlib.util
@@ -13,7 +13,7 @@ import time
 import torch
 from torch import nn
 
-from autograder.student import LocalStudent
+from autograder.engine.student import LocalStudent
 
 
 def seed_loop(ref, epochs):
@@ -65,7 +65,7 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     import reference_solutions.seq2seq_translation as ref
-    from autograder.judge import checks_file
+    from autograder.engine.judge import checks_file
     spec = importlib.util.spec_from_file_location("seq2seq_checks", checks_file("seq2seq_translation"))
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)

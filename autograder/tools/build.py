@@ -1,8 +1,8 @@
 """Build the course: solution cells from the references, coursekit copies, release/ by nbgrader.
 
-    python -m autograder.build          sync source/ from reference_solutions/, then release/
-    python -m autograder.build --only NAME   the same for one assignment
-    python -m autograder.build --check  exit 1 if source/ or release/ differ from what it would build
+    python -m autograder.tools.build          sync source/ from reference_solutions/, then release/
+    python -m autograder.tools.build --only NAME   the same for one assignment
+    python -m autograder.tools.build --check  exit 1 if source/ or release/ differ from what it would build
 
 One source of truth (DESIGN rule 1): a level's solution code lives in reference_solutions/
 between `# <level: NAME>` and `# </level>`; the source notebook's solution cell `NAME` is a copy.

@@ -1,7 +1,7 @@
 """How a class did on one assignment: per-level pass rate and score distribution, and the
 submissions that had problems, with their reasons.
 
-    python -m autograder.report 01_multihead_attention [--course DIR] [--out DIR]
+    python -m autograder.tools.report 01_multihead_attention [--course DIR] [--out DIR]
 
 Scores come from the course's gradebook.db (what `nbgrader export` exports); problems from the
 autograded notebooks (the `! ...` lines the judge writes into every check cell's verdict).
@@ -282,7 +282,7 @@ def write_report(course: Path, spec, out: Path) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.tools.report", description=__doc__.split("\n")[0])
     parser.add_argument("assignment", help="folder (01_multihead_attention) or name (multihead_attention)")
     parser.add_argument("--course", type=Path, default=course_config.ROOT, help="the course root (gradebook.db)")
     parser.add_argument("--out", type=Path, help="where the files go (default: COURSE/artifacts/report)")

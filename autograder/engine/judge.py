@@ -8,7 +8,7 @@ score = points x (checks passed / checks run), never more than the points, never
 import hashlib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,10 @@ import torch
 import course_config
 from autograder import checking
 from autograder.checking import CheckFailed
+from autograder.engine.student import Student, StudentError
 from autograder.messages import t
-from autograder.student import Student, StudentError
 
-CHECKS = Path(__file__).parent / "checks"
+CHECKS = Path(__file__).parents[1] / "checks"
 
 
 @dataclass
@@ -49,6 +49,10 @@ class LevelResult:
         score = math.floor(self.points * passed * 100 + 1e-9) / 100
         return float(min(max(score, 0.0), self.points))
 
+    def as_dict(self) -> dict:
+        """Plain data (JSON): what a grading result carries for this level."""
+        return {**asdict(self), "score": self.score}
+
 
 def checks_file(assignment: str) -> Path:
     return CHECKS / f"test_{course_config.assignment(assignment).name}.py"
@@ -63,6 +67,7 @@ def judge(assignment: str, student: Student, device: str = "cpu", levels=None) -
     args = [str(checks_file(assignment)), "-p", "no:cacheprovider", "-p", "no:terminal",
             "-p", "no:warnings", "-p", "no:stepwise", "-p", "no:unraisableexception",
             "-p", "no:threadexception", "-p", "no:faulthandler", "--import-mode=importlib",
+            "--capture=no",  # a worker's other threads keep their stdout and stderr
             "-o", "python_files=test_*.py", "--rootdir", str(CHECKS)]
     code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -75,6 +80,9 @@ class _JudgePlugin:
 
     def __init__(self, student, device, seed, results):
         self._student, self._device, self._seed, self.results = student, device, seed, results
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "level(name): the level a hidden check belongs to")
 
     @pytest.fixture
     def student(self):
@@ -95,7 +103,7 @@ class _JudgePlugin:
 
     def pytest_runtest_setup(self, item):
         self._student.calls.clear()
-        checking.trace.__init__()
+        checking.new_trace()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

@@ -1,7 +1,7 @@
 """Benchmark of 05_rnn_from_scratch: the hidden training check's time and perplexity, and the
 scratch LSTM against nn.LSTM (forward + backward), side by side.
 
-    python -m autograder.bench_rnn            CPU, one thread (as the grading kernel), and CUDA if present
+    python -m autograder.tools.bench_rnn            CPU, one thread (as the grading kernel), and CUDA if present
 
 Prints; it asserts nothing (the tests hold no timings).
 """
@@ -13,7 +13,7 @@ from torch import nn
 
 import reference_solutions.rnn_from_scratch as ref
 from autograder.checks import test_rnn_from_scratch as checks
-from autograder.student import LocalStudent
+from autograder.engine.student import LocalStudent
 
 
 def training_check():

@@ -1,0 +1,13 @@
+"""The grading engine: one submission in, one result out; a class as one Dask task per submission.
+
+  submission  a submission as plain values (notebook bytes, files) and the key of what runs
+  grade_one   one submission → one JSON-serialisable result (a worker's task; a command too)
+  classroom   a class on Dask: a LocalCluster here or an existing scheduler; results back
+  kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after
+  session     the student's cells run once in that kernel; then it answers the judge
+  sandbox     how the kernel is isolated on this machine
+  judge       an assignment's hidden checks (pytest, autograder/checks) against a Student
+  student     the `Student` the checks call: in-process (tests) or in the kernel (grading)
+  agent       the student-side half of the plain-data protocol (sent into the kernel)
+  plain       the plain data that may cross between the kernel and the judge
+"""

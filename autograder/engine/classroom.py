@@ -1,0 +1,117 @@
+"""A class graded on Dask distributed: one task per submission, results back to the client.
+
+    grading = ClassGrading(submissions, limits)   # starts (or joins) the cluster, submits every task
+    result = grading.result(submission)           # waits for one result (in any order)
+    grading.close()
+
+Where: a `LocalCluster` started here (course_config.WORKERS processes, one thread each), or the
+existing cluster at course_config.SCHEDULER (`dask scheduler` + `dask worker` on other hosts;
+the workers need the course's code and Python environment). Workers only run `grade_one`;
+they never write the gradebook. A worker that dies mid-task (SIGKILL, out of memory) has its
+tasks rescheduled by Dask on the others; a task that kills every worker it meets becomes a
+zero with a reason, and the rest of the class is graded.
+
+A grade must not depend on the grader's load: a submission that hit a time limit is graded
+again once, alone (after every other task of the class is done), and that second result counts.
+"""
+import logging
+from dataclasses import replace
+
+from distributed import Client, LocalCluster, wait
+
+import course_config
+from autograder.engine.grade_one import failed_result, grade_one
+from autograder.engine.submission import Submission
+from autograder.messages import t
+
+log = logging.getLogger(__name__)
+
+
+class ClassGrading:
+    def __init__(self, submissions, limits=course_config.LIMITS, *, scheduler=None, workers=None, log=log):
+        self.limits, self.log = limits, log
+        self.cluster = None
+        scheduler = course_config.SCHEDULER if scheduler is None else scheduler
+        if scheduler:
+            self.client = Client(scheduler, timeout="30s")
+        else:
+            self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
+            self.client = Client(self.cluster)
+        self._gpu = None
+        self.futures = {}  # Submission -> Future
+        for submission in submissions:
+            self.futures[submission] = self._submit(submission)
+
+    def where(self) -> str:
+        """One line for the log: which cluster, how many workers."""
+        workers = len(self.client.scheduler_info()["workers"])
+        kind = "LocalCluster" if self.cluster else self.client.scheduler.address
+        return f"{kind}, {workers} worker{'s' * (workers != 1)}"
+
+    def result(self, submission: Submission) -> dict:
+        """The result of `submission` (submitted now if it was not among the class's)."""
+        future = self.futures.pop(submission, None) or self._submit(submission)
+        result = self._gather(submission, future)
+        if result["timed_out"] and submission.attempt == 1:  # perhaps the load: once more, alone
+            wait(list(self.futures.values()))
+            again = replace(submission, attempt=2)
+            result = self._gather(again, self._submit(again))
+            result["problems"].append(t("评分时遇到时间限制：已在机器空闲时单独重新评分一次，以第二次结果为准",
+                                        "a time limit was hit: the submission was graded again, alone on an "
+                                        "idle grader, and this second result counts"))
+        return result
+
+    def close(self):
+        for future in self.futures.values():
+            future.cancel()
+        self.futures = {}
+        self.client.close()
+        if self.cluster:
+            self.cluster.close()
+
+    def _submit(self, submission: Submission):
+        spec = course_config.assignment(submission.assignment)
+        device, resources = "cpu", None
+        if spec.device == "cuda" and self._has_gpu_workers():
+            device, resources = "cuda", {"GPU": 1}
+        return self.client.submit(grade_one, submission, self.limits, device, key=submission.task_key,
+                                  pure=False, resources=resources)
+
+    def _has_gpu_workers(self) -> bool:
+        """Whether any worker offers the GPU resource; said once when none does (its tasks then
+        run on CPU instead of waiting forever for a GPU worker)."""
+        if self._gpu is None:
+            workers = self.client.scheduler_info()["workers"].values()
+            self._gpu = any(w.get("resources", {}).get("GPU") for w in workers)
+            if not self._gpu:
+                self.log.warning(t("没有带 GPU 的评分节点：device=\"cuda\" 的作业在 CPU 上评分",
+                                   "no grading worker has a GPU: assignments with device=\"cuda\" are graded on CPU"))
+        return self._gpu
+
+    def _gather(self, submission, future) -> dict:
+        try:
+            return future.result()
+        except Exception as error:  # the worker kept dying, or the engine failed: a zero and why
+            self.log.error("%s / %s: grading failed: %s: %s", submission.student, submission.assignment,
+                           type(error).__name__, error)
+            return failed_result(submission, t(
+                f"评分失败（{type(error).__name__}），记 0 分；请联系教师重新评分",
+                f"grading failed ({type(error).__name__}: {str(error)[:200]}); scored 0: ask the instructor "
+                "to grade it again"))
+
+
+def _local_cluster(workers: int) -> LocalCluster:
+    """Processes of one thread each on this machine; with a GPU here, each worker offers it."""
+    import torch
+    resources = {"GPU": 1} if torch.cuda.is_available() else None
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        resources=resources, silence_logs=logging.ERROR)
+
+
+def grade_class(submissions, limits=course_config.LIMITS, **cluster) -> list:
+    """Every submission's result, in the submissions' order (for tools and tests without nbgrader)."""
+    grading = ClassGrading(submissions, limits, **cluster)
+    try:
+        return [grading.result(submission) for submission in submissions]
+    finally:
+        grading.close()

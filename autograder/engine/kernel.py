@@ -1,0 +1,104 @@
+"""One submission's kernel: started fresh in its own sandbox and scratch folder, destroyed after.
+
+`SubmissionKernel.start(limits)` starts a kernel and sends it its warm-up import, returning at
+once (the import runs in the kernel's process meanwhile); `with` destroys the kernel, every
+process of its sandbox and its folders, however grading ends. Everything touching a kernel
+runs on one thread's event loop (nbclient's sync API).
+"""
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from autograder.engine import sandbox as sandboxes
+
+WARM_UP = "import torch, numpy"  # sent first: the slow import runs while we go on
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command is wrapped by the sandbox."""
+
+    sandbox = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+
+
+def launch(box) -> tuple:
+    """Start a kernel in sandbox `box` and send it the warm-up; returns (km, kc) at once."""
+    km = SandboxedKernelManager(kernel_name="python3")
+    km.sandbox = box
+    # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
+    # kernel: interrupt over the control channel instead.
+    km.kernel_spec.interrupt_mode = "message"
+    if box.connection_file:
+        km.transport = "ipc"  # the sandbox has no network, not even loopback
+        km.ip = str(box.run_dir / "ipc")
+        km.connection_file = str(box.connection_file)
+    run_sync(km.start_kernel)(env=box.kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=str(box.workdir), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    kc.execute(WARM_UP, store_history=False)  # runs in the kernel's process while we go on
+    return km, kc
+
+
+class SubmissionKernel:
+    """with SubmissionKernel.start(limits) as kernel: kernel.km, kernel.kc, kernel.workdir"""
+
+    def __init__(self, box, scratch: tempfile.TemporaryDirectory):
+        self.sandbox, self.scratch = box, scratch
+        self.km = self.kc = None
+
+    @classmethod
+    def start(cls, limits, files=()) -> "SubmissionKernel":
+        """A kernel in a fresh sandbox whose working folder holds `files` ((path, bytes), ...)."""
+        scratch = tempfile.TemporaryDirectory(prefix="judge-")
+        os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
+        workdir = Path(scratch.name) / "work"
+        workdir.mkdir()
+        for name, data in files:
+            path = (workdir / name).resolve()
+            if workdir.resolve() in path.parents:  # no "../" escapes
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        kernel = cls(sandboxes.for_submission(workdir, limits), scratch)
+        try:
+            kernel.km, kernel.kc = launch(kernel.sandbox)
+        except BaseException:
+            kernel.discard()
+            raise
+        return kernel
+
+    @property
+    def workdir(self) -> Path:
+        return self.sandbox.workdir
+
+    def stop(self):
+        """Stop the kernel and every process of its sandbox (the folders stay)."""
+        try:
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        self.sandbox.destroy()
+
+    def restart(self):
+        """A fresh kernel in the same sandbox and folders."""
+        self.stop()
+        self.km, self.kc = launch(self.sandbox)
+
+    def discard(self):
+        if self.km:
+            self.stop()
+        self.sandbox.destroy()
+        self.scratch.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.discard()

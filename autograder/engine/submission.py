@@ -1,0 +1,92 @@
+"""A submission as plain values: what travels to a worker, and the key that names what was graded.
+
+A `Submission` holds the notebook file's bytes as submitted and the other files its kernel sees
+(the student's files with the assignment's source files on top, as nbgrader's autograded/
+folder has them). Its `run_key` hashes exactly what the kernel runs: the code cells that are not
+check cells, and those files. nbgrader's sanitised notebook has the same key unless sanitising
+changed the code (a restored locked cell, a duplicated check cell made plain), and then it is
+graded again.
+"""
+import hashlib
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+import nbformat
+
+from autograder.messages import t
+
+IGNORED = ("*.ipynb", ".*", "__pycache__", "*.pyc", "feedback")  # never given to the kernel
+MAX_FILES_BYTES = 64 << 20  # a submission folder's other files, together
+
+
+def is_check_cell(cell) -> bool:
+    """A graded cell that is not a solution: a level's 评测 cell, never run in the student's kernel."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def executed_cells(nb) -> list:
+    """The cells the student's kernel runs, in order."""
+    return [cell for cell in nb.cells if cell.cell_type == "code" and not is_check_cell(cell)]
+
+
+def read_notebook(data: bytes) -> tuple:
+    """(notebook, problems): an unreadable file becomes an empty notebook and a reason."""
+    try:
+        return nbformat.reads(data.decode("utf-8"), as_version=4), []
+    except Exception as error:  # bad JSON, not UTF-8, not a notebook, wrong schema...
+        return nbformat.v4.new_notebook(), [unreadable(error)]
+
+
+def unreadable(error: Exception) -> str:
+    return t(f"提交的笔记本无法读取（{type(error).__name__}），按空白提交评分",
+             f"the submitted notebook could not be read ({type(error).__name__}: {str(error)[:120]}); "
+             "graded as an empty submission")
+
+
+def run_key(nb, files) -> str:
+    """sha256 of the code the kernel runs and the files it sees."""
+    digest = hashlib.sha256()
+    for cell in executed_cells(nb):
+        digest.update(b"cell\0" + cell.source.encode() + b"\0")
+    for name, data in sorted(files):
+        digest.update(b"file\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def folder_files(*folders: Path, ignore=()) -> tuple:
+    """((relative path, bytes), ...) of the folders' files, later folders on top, notebooks and
+    hidden or ignored files left out."""
+    files = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")) if folder and Path(folder).is_dir() else ():
+            parts = path.relative_to(folder).parts
+            if path.is_file() and not any(fnmatch(part, pattern) for part in parts
+                                          for pattern in (*IGNORED, *ignore)):
+                files["/".join(parts)] = path.read_bytes()
+    if sum(len(data) for data in files.values()) > MAX_FILES_BYTES:
+        raise ValueError(f"the submission's files exceed {MAX_FILES_BYTES >> 20} MB")
+    return tuple(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class Submission:
+    assignment: str  # the assignment's folder name (nbgrader's assignment id)
+    student: str
+    notebook: bytes  # the .ipynb file's bytes
+    files: tuple = ()  # ((relative path, bytes), ...) the kernel's working folder holds
+    attempt: int = 1  # 2 when graded again (alone, after a time limit; or after sanitising)
+
+    @property
+    def task_key(self) -> str:
+        """The Dask key: one per student, assignment, attempt (and notebook content)."""
+        return f"grade-{self.assignment}-{self.student}-{self.attempt}-{hashlib.sha256(self.notebook).hexdigest()[:8]}"
+
+    @classmethod
+    def from_path(cls, notebook: Path, assignment: str, student: str = "", source: Path = None,
+                  ignore=(), attempt: int = 1) -> "Submission":
+        """The notebook at `notebook`, its folder's files with `source`'s (the assignment's) on top."""
+        notebook = Path(notebook)
+        return cls(assignment, student or notebook.parent.parent.name, notebook.read_bytes(),
+                   folder_files(notebook.parent, source, ignore=ignore), attempt)

@@ -1,0 +1,8 @@
+"""The course's nbgrader plug-ins, set by course_config.apply; one per file:
+
+  exporter          GradingExporter: reads submissions (an unreadable one too) and, once per
+                    command, hands the class to the grading engine
+  restore_cells     RestoreCells (sanitising, in place of DeduplicateIds)
+  judge_submission  JudgeSubmission (in place of Execute): the engine's result into the check cells
+  render            a level's verdict as a check cell's outputs
+"""

@@ -1,0 +1,121 @@
+"""The exporter nbgrader's Autograde creates once per command: it reads each submission and
+holds the command's class grading.
+
+- An unreadable submitted notebook (bad JSON, not nbformat) becomes an empty notebook carrying
+  the reason, so nbgrader restores the check cells and the submission scores 0 with that reason
+  instead of stopping the command.
+- On the first notebook, every submission this command will grade (nbgrader's own list, with
+  its --student, --force and up-to-date rules) goes to the engine at once: one Dask task each.
+  nbgrader then walks them in its order and JudgeSubmission takes each one's result.
+"""
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+
+import course_config
+from autograder.engine.classroom import ClassGrading
+from autograder.engine.submission import Submission, read_notebook, run_key
+from autograder.messages import t
+
+PROBLEMS_KEY = "course_judge_problems"  # notebook metadata: problems found before grading
+
+
+class GradingExporter(NotebookExporter):
+    _grading = None
+    _total = _pending = 0  # this command's submissions; those whose result is not yet taken
+    _problems = ()  # (student, assignment, [reasons]) of this command, printed at its end
+
+    def from_file(self, file_stream, resources=None, **kw):
+        if self._grading is None:  # the command's first notebook: nbgrader has decided nothing else yet
+            self._start_grading()
+        nb, problems = read_notebook(Path(file_stream.name).read_bytes())  # not only UTF-8 text
+        if problems:
+            nb.metadata[PROBLEMS_KEY] = problems
+        return self.from_notebook_node(nb, resources, **kw)
+
+    def result(self, submitted: Submission, sanitised) -> dict:
+        """The engine's result for `submitted`, a submission of this command, as nbgrader will
+        record it: if nbgrader's `sanitised` notebook runs other code than the submitted one (a
+        restored locked cell, a duplicated check cell made plain), the sanitised one is graded."""
+        result = self._grading.result(submitted)
+        if result["key"] != run_key(read_notebook(sanitised.notebook)[0], sanitised.files):
+            self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook",
+                          submitted.student)
+            result = self._grading.result(replace(sanitised, attempt=result["attempt"] + 1))
+        self._pending -= 1
+        if result["problems"]:
+            self._problems.append((result["student"], result["assignment"], result["problems"]))
+        if self._pending <= 0:
+            self.finish()
+        return result
+
+    def _start_grading(self):
+        class_ = list(self._class_submissions())
+        self._total = self._pending = len(class_)
+        self._grading, self._problems = ClassGrading(class_, log=self.log), []
+        self.log.info(t(f"评分 {len(class_)} 份提交：{self._grading.where()}",
+                        f"grading {len(class_)} submissions on {self._grading.where()}"))
+
+    def progress(self) -> str:
+        """[ 7/40] ███░░░░░░░ (this command's submissions)"""
+        total = self._total
+        done = total - max(self._pending, 0)
+        bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
+        return f"[{done:>{len(str(total))}}/{total}] {bar}"
+
+    def finish(self):
+        """Stop the cluster; list the submissions that had problems."""
+        if self._grading:
+            self._grading.close()
+        if self._problems:
+            print(f"\n== {t('有问题的提交', 'Submissions with problems')} ({len(self._problems)}):", flush=True)
+            for student, assignment, problems in self._problems:
+                print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
+
+    def _class_submissions(self):
+        """What this command will grade: nbgrader's submitted notebooks that it will not skip."""
+        converter = self.parent
+        coursedir = converter.coursedir
+        pattern = coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>.*)", "(?P<assignment_id>.*)",
+                                        escape=True)
+        for folder in sorted(converter.assignments):
+            ids = _match(pattern, folder)
+            if ids is None or not _will_grade(converter, ids["assignment_id"], ids["student_id"],
+                                              converter.assignments[folder]):
+                continue
+            for notebook in sorted(converter.assignments[folder]):
+                if Path(notebook).stem == course_config.assignment(ids["assignment_id"]).name:
+                    yield self.submitted(ids["assignment_id"], ids["student_id"])
+
+    def submitted(self, assignment: str, student: str) -> Submission:
+        """A student's submitted notebook, with its folder's files and the source's on top (as
+        nbgrader's autograded/ folder will have them)."""
+        converter = self.parent
+        coursedir = converter.coursedir
+        notebook = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)) / \
+            f"{course_config.assignment(assignment).name}.ipynb"
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        return Submission.from_path(notebook, assignment, student, source, ignore=coursedir.ignore)
+
+
+def _match(pattern, folder):
+    import re
+    found = re.match(pattern, folder)
+    return found.groupdict() if found else None
+
+
+def _will_grade(converter, assignment_id, student_id, notebooks) -> bool:
+    """nbgrader's init_destination decision, without its side effects (it deletes on --force)."""
+    coursedir = converter.coursedir
+    if student_id in (coursedir.student_id_exclude or "").split(","):
+        return False
+    dest = Path(converter._format_dest(assignment_id, student_id))
+    if converter.force or any(not (dest / Path(nb).name).exists() for nb in notebooks):
+        return True
+    new = coursedir.get_existing_timestamp(coursedir.format_path(coursedir.submitted_directory, student_id,
+                                                                 assignment_id))
+    old = coursedir.get_existing_timestamp(str(dest))
+    return new is not None and old is not None and new > old
+
