@@ -22,9 +22,10 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) ; } || \
 	  echo "warning: chromium not installed: the browser test will be skipped and the report has no PNG"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	touch $@
 
 venv: $(VENV)/.installed
@@ -51,4 +52,4 @@ bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench
 
 clean:
-	rm -rf demo artifacts autograded submitted feedback gradebook.db
+	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results

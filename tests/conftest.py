@@ -1,12 +1,6 @@
-"""Shared fixtures: the course root on sys.path, a CUDA skip with a reason."""
-import sys
-from pathlib import Path
-
+"""Shared fixtures: a CUDA skip with a reason. (The course is an installed package: `make venv`.)"""
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CUDA = torch.cuda.is_available()
 

@@ -5,7 +5,6 @@ something: a cheat must earn nothing more, a broken notebook must get an honest 
 reason, and the rest of the class must be graded. Limits are shortened in this course copy.
 """
 import json
-import re
 import socket
 import threading
 from pathlib import Path
@@ -95,10 +94,8 @@ CHEATS = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = demo.make_course(tmp_path_factory.mktemp("adversarial") / "course")
-    config = (course / "course_config.py").read_text()
-    for name, value in (("CELL_TIMEOUT_S", 4), ("NOTEBOOK_TIMEOUT_S", 40), ("CALL_TIMEOUT_S", 10)):
-        config = re.sub(rf"^{name} = \d+", f"{name} = {value}", config, flags=re.M)
-    (course / "course_config.py").write_text(config)
+    with open(course / "course_config.py", "a") as config:
+        config.write("\nLIMITS = Limits(cell_s=4, notebook_s=40, call_s=10)\n")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
 
     listener = socket.socket()

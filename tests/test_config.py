@@ -23,11 +23,39 @@ def test_nbgrader_settings_come_from_course_config():
     from traitlets.config import Config
     c = Config()
     course_config.apply(c)
-    assert c.Execute.timeout == course_config.CELL_TIMEOUT_S
+    assert c.Execute.timeout == course_config.LIMITS.cell_s
     assert c.OverwriteCells.add_missing_cells is True
     pps = [p if isinstance(p, str) else p.__name__ for p in c.Autograde.autograde_preprocessors]
-    assert "autograder.nbgrader_judge.JudgeSubmission" in pps and "Execute" not in pps
+    assert pps[0] == "autograder.plugins.judge_submission.JudgeSubmission" and "Execute" not in pps
     assert pps[-3:] == ["SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata"]
+    sanitize = [p if isinstance(p, str) else p.__name__ for p in c.Autograde.sanitize_preprocessors]
+    assert "autograder.plugins.restore_cells.RestoreCells" in sanitize and "DeduplicateIds" not in sanitize
+
+
+@pytest.mark.parametrize("renamed", ["Execute", "DeduplicateIds"])
+def test_a_renamed_nbgrader_preprocessor_stops_the_course_instead_of_grading_stock(monkeypatch, renamed):
+    """A future nbgrader without Execute (or DeduplicateIds) would run check cells in the
+    student's kernel if the swap silently did nothing: course_config.apply refuses instead."""
+    from nbgrader.converters import Autograde
+    from traitlets.config import Config
+    traits = Autograde.class_traits()
+    pipeline = "autograde_preprocessors" if renamed == "Execute" else "sanitize_preprocessors"
+    renamed_class = type(f"{renamed}V2", (), {})
+    defaults = [renamed_class if getattr(pp, "__name__", pp) == renamed else pp
+                for pp in traits[pipeline].make_dynamic_default()]
+    monkeypatch.setattr(Autograde, "class_traits",
+                        lambda **kw: {**traits, pipeline: type("T", (), {"make_dynamic_default": lambda self: defaults})()})
+    with pytest.raises(RuntimeError, match=f"has no {renamed} preprocessor"):
+        course_config.apply(Config())
+
+
+def test_the_renamed_preprocessor_stops_nbgrader_with_exit_2(tmp_path):
+    course = demo.make_course(tmp_path / "course")
+    with open(course / "course_config.py", "a") as f:
+        f.write("\nimport nbgrader.preprocessors.execute as _e\n_e.Execute.__name__ = 'ExecuteV2'  # a future nbgrader\n")
+    run = demo.nbgrader(course, "autograde", "01_multihead_attention", check=False, capture=True)
+    assert run.returncode == 2
+    assert "has no Execute preprocessor" in run.stderr and "refusing to run" in run.stderr
 
 
 def test_every_assignment_has_a_reference_checks_and_source():
@@ -43,7 +71,7 @@ def test_every_assignment_has_a_reference_checks_and_source():
 def test_level_score_is_a_plain_float_within_the_points(passed, total, points, expected):
     result = LevelResult("x", points, [CheckResult("c", i < passed) for i in range(total)])
     assert result.score == expected and type(result.score) is float
-    score = verdict_outputs(result)[-1]
+    score = verdict_outputs(result.as_dict())[-1]
     assert score.output_type == "execute_result"
     value = float(score.data["text/plain"])
     assert 0 <= value <= points and not math.isnan(value)

@@ -31,8 +31,8 @@ def run_release(tmp_path, spec, fill: bool):
 def test_visible_checks_pass_with_the_reference(tmp_path, spec):
     for cell in run_release(tmp_path, spec, fill=True):
         text = "".join(o.get("text", "") for o in cell.outputs)
-        assert [o.output_type for o in cell.outputs] == ["stream"], (cell.source, cell.outputs)
-        assert cell.outputs[0].name == "stdout"  # nothing on stderr: nbgrader would score 0
+        # stdout only (a busy kernel may send it in several messages); stderr would score 0 in nbgrader
+        assert {(o.output_type, o.get("name")) for o in cell.outputs} == {("stream", "stdout")}, cell.outputs
         assert "✓" in text and "✗" not in text
 
 

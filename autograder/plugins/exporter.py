@@ -8,6 +8,7 @@ holds the command's class grading.
   its --student, --force and up-to-date rules) goes to the engine at once: one Dask task each.
   nbgrader then walks them in its order and JudgeSubmission takes each one's result.
 """
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from autograder.engine.submission import Submission, read_notebook, run_key
 from autograder.messages import t
 
 PROBLEMS_KEY = "course_judge_problems"  # notebook metadata: problems found before grading
+RESULTS = "grading_results"  # the course's folder of results, one JSON per submission
 
 
 class GradingExporter(NotebookExporter):
@@ -45,11 +47,19 @@ class GradingExporter(NotebookExporter):
                           submitted.student)
             result = self._grading.result(replace(sanitised, attempt=result["attempt"] + 1))
         self._pending -= 1
+        self._save(result)
         if result["problems"]:
             self._problems.append((result["student"], result["assignment"], result["problems"]))
         if self._pending <= 0:
             self.finish()
         return result
+
+    def _save(self, result: dict):
+        """The result, less the cells' outputs, as grading_results/<assignment>/<student>.json in
+        the course (for the report; beside the gradebook, never in a student's folder)."""
+        path = Path(self.parent.coursedir.root) / RESULTS / result["assignment"] / f"{result['student']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({k: v for k, v in result.items() if k != "outputs"}, ensure_ascii=False, indent=1))
 
     def _start_grading(self):
         class_ = list(self._class_submissions())

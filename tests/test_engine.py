@@ -1,0 +1,190 @@
+"""The grading engine: grade_one (one submission → one plain result, nothing left behind) and a
+class on Dask: the same gradebook whatever the worker count, and a class that survives a worker
+killed mid-class on a real multi-process cluster (`dask scheduler` + two `dask worker`)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import course_config
+from autograder.engine.grade_one import grade_one
+from autograder.engine.submission import Submission, read_notebook, run_key
+from autograder.tools import demo
+
+SPEC = course_config.assignment("multihead_attention")
+LEVELS = [lv.name for lv in SPEC.levels]
+SHORT = course_config.Limits(cell_s=10, notebook_s=60, call_s=15)
+
+
+def children() -> set:
+    """This process's live child processes (pids)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat[1] == str(os.getpid()) and stat[0] != "Z":
+            found.add(int(proc.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = demo.make_course(tmp_path_factory.mktemp("engine") / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    return course
+
+
+def class_of(course, n):
+    """n submissions: full, untouched, half, and a syntax error in one region, in turn."""
+    def broken(nb):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "transpose_qkv":
+                cell.source = cell.source.replace("return", "retrun", 1)
+    kinds = [(LEVELS, None), ((), None), (LEVELS[:2], None), (LEVELS, broken)]
+    for i in range(n):
+        levels, edit = kinds[i % len(kinds)]
+        demo.submit(course, f"s{i:02d}", SPEC, levels, edit)
+
+
+def test_grade_one_gives_a_plain_json_result_and_leaves_nothing_behind(course):
+    path = demo.submit(course, "alice", SPEC, LEVELS[:3])
+    submission = Submission.from_path(path, SPEC.folder, source=course / "source" / SPEC.folder)
+    threads, kids = threading.active_count(), children()
+    result = grade_one(submission, SHORT)
+    assert json.loads(json.dumps(result)) == result  # plain data all the way down
+    assert result["student"] == "alice" and result["assignment"] == SPEC.folder
+    assert {name: level["score"] for name, level in result["levels"].items()} == {
+        lv.name: (lv.points if lv.name in LEVELS[:3] else 0.0) for lv in SPEC.levels}
+    assert result["score"] == 6 and result["max_score"] == 10
+    assert result["key"] == run_key(read_notebook(submission.notebook)[0], submission.files)
+    assert {"kernel_start_s", "cells_s", "checks_s", "total_s", "cpu_s"} <= set(result["timings"])
+    level = result["levels"]["multihead_attention"]
+    assert level["checks"] and set(level["checks"][0]) == {"name", "passed", "input", "expected", "got", "message"}
+    assert threading.active_count() == threads  # no thread outlives it
+    assert children() <= kids  # nor any kernel or sandbox process
+
+
+def test_grade_one_command_prints_the_result_as_json(course):
+    path = demo.submit(course, "bob", SPEC, LEVELS[:1])
+    run = subprocess.run([sys.executable, "-m", "autograder.engine.grade_one", str(path), "--json"],
+                         cwd=course, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)
+    assert result["student"] == "bob" and result["score"] == 2
+
+
+def gradebook(course) -> dict:
+    return {(student, level): score for student, level, score, _ in demo.gradebook_rows(course, SPEC)}
+
+
+def autograde(course, *args, env=None, **kw):
+    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", SPEC.folder, *args],
+                          cwd=course, capture_output=True, text=True, env={**os.environ, **(env or {})}, **kw)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    """A class of 6 graded by `nbgrader autograde` on a LocalCluster of one worker."""
+    course = demo.make_course(tmp_path_factory.mktemp("one_worker") / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 6)
+    run = autograde(course, env={"COURSE_WORKERS": "1"}, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "1 worker" in run.stderr
+    return gradebook(course)
+
+
+def test_the_same_class_gets_the_same_gradebook_with_1_or_many_workers(clean_run, tmp_path):
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 6)
+    workers = 2 * (os.cpu_count() or 1)
+    run = autograde(course, env={"COURSE_WORKERS": str(workers)}, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"{min(workers, 6)} workers" in run.stderr
+    assert gradebook(course) == clean_run
+    assert {score for (student, _), score in clean_run.items() if student == "s00"} == {2.0}  # not all zeros
+
+
+def test_student_option_grades_only_that_student(clean_run, tmp_path):
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 3)
+    run = autograde(course, "--student=s02", timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "grading 1 submissions" in run.stderr and "[1/1]" in run.stderr
+    assert {student for student, _ in gradebook(course)} == {"s02"}
+    assert json.loads((course / "grading_results" / SPEC.folder / "s02.json").read_text())["score"] == 4
+
+
+class Cluster:
+    """`dask scheduler` and `dask worker`s on 127.0.0.1, as separate processes, in `course`."""
+
+    def __init__(self, course: Path, workers: int):
+        self.file = course.parent / "scheduler.json"
+        env = {**os.environ, "PYTHONPATH": str(course)}  # the workers grade with this course's code
+        dask = str(Path(sys.executable).parent / "dask")
+        self.scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                           "--no-dashboard", "--scheduler-file", str(self.file)],
+                                          cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not self.file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = [subprocess.Popen([dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
+                                          "--no-dashboard", "--name", f"w{i}"], cwd=course, env=env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        for i in range(workers)]
+        from distributed import Client
+        self.client = Client(self.address, timeout="60s")
+        self.client.wait_for_workers(workers, timeout=120)
+
+    def busy_worker(self, timeout=300):
+        """The pid of a worker while it is grading a submission."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for address, keys in self.client.processing().items():
+                if keys:
+                    return self.client.run(os.getpid, workers=[address])[address]
+            time.sleep(0.2)
+        raise TimeoutError("no worker picked up a task")
+
+    def close(self):
+        self.client.close()
+        for proc in [*self.workers, self.scheduler]:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
+    """SIGKILL one of two workers while it grades: Dask moves its task to the other, every
+    submission is graded exactly once, and the gradebook equals the clean run's."""
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 6)
+    cluster = Cluster(course, workers=2)
+    try:
+        grading = subprocess.Popen([str(Path(sys.executable).parent / "nbgrader"), "autograde", SPEC.folder],
+                                   cwd=course, env={**os.environ, "COURSE_SCHEDULER": cluster.address},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        victim = cluster.busy_worker()
+        os.kill(victim, signal.SIGKILL)
+        out, err = grading.communicate(timeout=900)
+    finally:
+        cluster.close()
+    assert grading.returncode == 0, err[-3000:]
+    assert cluster.address in err  # graded on that cluster, not a LocalCluster
+    graded = [line for line in err.splitlines() if " points in " in line]
+    assert sorted(line.split("] ", 1)[1].split(":")[0].split()[-1] for line in graded) == \
+        [f"s{i:02d}" for i in range(6)]  # each exactly once
+    assert gradebook(course) == clean_run
+    workers = {json.loads(p.read_text())["worker"] for p in (course / "grading_results" / SPEC.folder).glob("*.json")}
+    assert len(workers) >= 1
