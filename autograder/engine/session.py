@@ -9,6 +9,7 @@ with `torch.load(weights_only=True)`.
 """
 import base64
 import io
+import queue
 import secrets
 import time
 from collections import defaultdict
@@ -71,6 +72,7 @@ class KernelSession:
         self.nb, self.kernel, self.limits = nb, kernel, limits
         self.dead = ""  # why the kernel is gone, once it is
         self.timed_out = False  # whether any cell or call hit its time limit
+        self.call_timed_out = False  # whether the last judge call did
         self.problems = []  # readable reasons, for the feedback and the class summary
         self.client = CappedClient(
             nb, km=kernel.km, timeout=limits.cell_s, allow_errors=True,
@@ -140,16 +142,6 @@ class KernelSession:
                 self._kill("超时后内核无响应（忽略了中断），已终止",
                            "the kernel ignored the interrupt after a timeout and was killed")
 
-    def _run_code(self, code: str, timeout: float):
-        """Run judge code (not a notebook cell) in the kernel; its outputs, as a cell's."""
-        cell = nbformat.v4.new_code_cell(code)
-        self.nb.cells.append(cell)  # nbclient writes the executed cell back by index
-        try:
-            self._execute(cell, len(self.nb.cells) - 1, timeout)
-        finally:
-            self.nb.cells.pop()
-        return cell.outputs
-
     def _responsive(self) -> bool:
         cell = nbformat.v4.new_code_cell("pass")
         self.nb.cells.append(cell)
@@ -167,11 +159,9 @@ class KernelSession:
         self.agent_name = "_judge_agent_" + secrets.token_hex(4)
         source = (f"exec({Path(agent.__file__).read_text()!r}, _s := {{}})\n"
                   f"{self.agent_name} = _s['Agent'](globals()); del _s")
-        outputs = self._run_code(source, self.limits.call_s)
-        errors = [o for o in outputs if o.output_type == "error"]
-        if errors and not self.dead:
-            self._kill("评测代理无法在内核中启动", "the judge could not start in the kernel: "
-                       + errors[0].get("ename", ""))
+        _, error = run_sync(self._call)(source, self.limits.call_s)
+        if error and not self.dead:
+            self._kill("评测代理无法在内核中启动", f"the judge could not start in the kernel: {error}")
 
     def request(self, request: dict) -> dict:
         """One agent round trip; raises StudentError when the kernel cannot answer."""
@@ -181,21 +171,71 @@ class KernelSession:
         torch.save(request, buffer)
         nonce = secrets.token_hex(8)
         code = f"{self.agent_name}.serve_b64({base64.b64encode(buffer.getvalue()).decode()!r}, {nonce!r})"
-        outputs = self._run_code(code, self.limits.call_s)
+        replies, _ = run_sync(self._call)(code, self.limits.call_s)
         if self.dead:
             raise StudentError("KernelDied", self.dead)
-        for output in reversed(outputs):
-            data = output.get("data", {}).get(agent.MIME) if output.output_type == "display_data" else None
-            if isinstance(data, str) and len(data) <= MAX_REPLY_BYTES * 4 // 3 + 4:
-                try:
-                    reply = torch.load(io.BytesIO(base64.b64decode(data)), weights_only=True)
-                except Exception:
-                    continue
-                if isinstance(reply, dict) and reply.get("nonce") == nonce:
-                    return reply
-        if self.client.timed_out:
+        for data in reversed(replies):
+            try:
+                reply = torch.load(io.BytesIO(base64.b64decode(data)), weights_only=True)
+            except Exception:
+                continue
+            if isinstance(reply, dict) and reply.get("nonce") == nonce:
+                return reply
+        if self.call_timed_out:
             raise StudentError("Timeout", f"{self.limits.call_s:g} s")
         raise StudentError("NoReply", "the kernel gave no answer")
+
+    async def _call(self, code: str, timeout: float) -> tuple:
+        """Run judge code in the kernel, straight on the kernel's channels (a round trip of a few
+        ms, where a notebook cell through nbclient costs tens): ([reply payloads], error name or
+        None). Other outputs (the student's prints) are dropped as they come."""
+        kc, km = self.kernel.kc, self.kernel.km
+        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        replies, error = [], None
+        self.call_timed_out = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                await self._on_call_timeout()
+                return replies, "Timeout"
+            try:
+                msg = await kc.get_iopub_msg(timeout=min(left, 1.0))
+            except queue.Empty:
+                if not await km.is_alive():
+                    self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
+                                      "the kernel died (os._exit / a crash / out of memory?)")
+                    return replies, "KernelDied"
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            data = content.get("data", {}).get(agent.MIME) if kind == "display_data" else None
+            if isinstance(data, str) and len(data) <= MAX_REPLY_BYTES * 4 // 3 + 4:
+                replies.append(data)
+            elif kind == "error":
+                error = content.get("ename", "error")
+            elif kind == "status" and content.get("execution_state") == "idle":
+                return replies, error
+
+    async def _on_call_timeout(self):
+        """Interrupt the call; a kernel that does not come back is killed."""
+        self.timed_out = self.call_timed_out = True
+        self._problem(f"评测调用超时（{self.limits.call_s:g} 秒）", f"a check's call hit its time limit "
+                      f"({self.limits.call_s:g} s)")
+        try:
+            await self.kernel.km.interrupt_kernel()
+            msg_id = self.kernel.kc.execute("pass", silent=False, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                msg = await self.kernel.kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" and \
+                        msg["content"].get("execution_state") == "idle":
+                    return
+        except Exception:
+            pass
+        self._kill("超时后内核无响应（忽略了中断），已终止",
+                   "the kernel ignored the interrupt after a timeout and was killed")
 
     def _kernel_gone(self, zh, en):
         self.dead = en

@@ -3,34 +3,40 @@ submissions that had problems, with their reasons.
 
     python -m autograder.tools.report 01_multihead_attention [--course DIR] [--out DIR]
 
-Scores come from the course's gradebook.db (what `nbgrader export` exports); problems from the
-autograded notebooks (the `! ...` lines the judge writes into every check cell's verdict).
+It reads structured results only, never the verdict text in the autograded notebooks:
+  scores    the course's gradebook (<course>/gradebook.db, through nbgrader.api.Gradebook)
+  problems  the results `nbgrader autograde` saves, one JSON per graded submission:
+            <course>/grading_results/<assignment>/<student>.json (its "problems" list, and its
+            "isolation" warnings about the grading machine, listed once for the class)
+A folder in submitted/ with neither a result nor a gradebook entry is listed as not autograded.
+
 Prints a table, and writes into --out (default: artifacts/report/ in the course):
   report_<assignment>.html  self-contained: the plot (inline SVG), the tables, the problems
-  report_<assignment>.svg   the plot alone, for a slide
-  report_<assignment>.png   the same plot, rendered by headless Chromium where it is installed
-Nothing hidden goes in: only scores, level names and the verdict's own messages.
+  report_<assignment>.svg   the plot alone (matplotlib), for a slide
+  report_<assignment>.png   the same plot as an image
+Nothing hidden goes in: only scores, level names and the results' own messages.
 """
 import argparse
 import html
-import shutil
-import subprocess
+import json
+import logging
 import sys
-import tempfile
 import unicodedata
+import warnings
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 import course_config
 from autograder.messages import t
 
-GREEN, AMBER, RED, GREY = "#2e9e44", "#e6a700", "#d0342c", "#555"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars")
+RESULTS = "grading_results"  # where autograde saves them (autograder/plugins/exporter.py, not imported: slow)
+GREEN, AMBER, RED, BLUE, GREY = "#2e9e44", "#e6a700", "#d0342c", "#3b6fb6", "#555555"
+FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans")  # preferred first, where found
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
+NOT_AUTOGRADED = ("未能自动评分（见 nbgrader autograde 的日志），导出时记为 0 分",
+                  "not autograded (see nbgrader autograde's log); exports as 0")
 
 
 @dataclass
@@ -62,10 +68,14 @@ class LevelStats:
 # ---------------------------------------------------------------- reading the course
 
 def class_scores(course: Path, spec) -> dict:
-    """{student: {level: score}} for every submission of `spec` in the course's gradebook."""
+    """{student: {level: score}} for every submission of `spec` in the course's gradebook
+    (none where there is no gradebook.db yet)."""
     from nbgrader.api import Gradebook
+    db = course / "gradebook.db"
+    if not db.exists():  # Gradebook would create an empty one
+        return {}
     scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=course_config.COURSE_ID) as gb:
+    with Gradebook(f"sqlite:///{db}", course_id=course_config.COURSE_ID) as gb:
         for submission in gb.assignment_submissions(spec.folder):
             notebook = next(nb for nb in submission.notebooks if nb.name == spec.name)
             grades = {g.name: g.score for g in notebook.grades}
@@ -74,39 +84,43 @@ def class_scores(course: Path, spec) -> dict:
     return dict(sorted(scores.items()))
 
 
-def submission_problems(course: Path, spec) -> tuple:
-    """({student: [reason]}, [grading warnings]) from the autograded notebooks and submitted/.
-
-    A reason is a `! ...` line of a check cell's verdict, once per submission. Warnings about
-    the grading machine (no sandbox...) are the same for everyone: they are listed once."""
-    problems, warnings = {}, []
-    submitted = course / "submitted"
-    students = sorted(p.name for p in submitted.iterdir() if (p / spec.folder).is_dir()) \
-        if submitted.is_dir() else []
-    for student in students:
-        path = course / "autograded" / student / spec.folder / f"{spec.name}.ipynb"
-        if not path.exists():
-            problems[student] = [t("未能自动评分（见 nbgrader autograde 的日志），导出时记为 0 分",
-                                   "not autograded (see nbgrader autograde's log); exports as 0")]
+def grading_results(course: Path, spec) -> dict:
+    """{student: result} from grading_results/<assignment>/*.json (an unreadable file counts as none)."""
+    results = {}
+    for path in sorted((course / RESULTS / spec.folder).glob("*.json")):
+        try:
+            results[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             continue
-        reasons = []
-        for line in _verdict_lines(nbformat.read(path, as_version=4)):
-            if line.startswith("! "):
-                reason = line[2:].strip()
-                target = warnings if reason.startswith(("警告", "WARNING")) else reasons
-                if reason not in target:
-                    target.append(reason)
+    return results
+
+
+def submitted_students(course: Path, spec) -> list:
+    """The students with a folder for `spec` in submitted/."""
+    submitted = course / "submitted"
+    if not submitted.is_dir():
+        return []
+    return sorted(p.name for p in submitted.iterdir() if (p / spec.folder).is_dir())
+
+
+def submission_problems(course: Path, spec) -> tuple:
+    """({student: [reason]}, [grading warnings]) from the grading results and submitted/.
+
+    A submission's reasons are its result's "problems", once each, in order. Warnings about the
+    grading machine (no sandbox...) are the same for everyone: they are listed once."""
+    results = grading_results(course, spec)
+    graded = set(results) | set(class_scores(course, spec))
+    problems, warnings_ = {}, []
+    for student in sorted(set(results) | set(submitted_students(course, spec))):
+        if student not in graded:
+            problems[student] = [t(*NOT_AUTOGRADED)]
+            continue
+        result = results.get(student, {})
+        reasons = list(dict.fromkeys(result.get("problems") or []))
         if reasons:
             problems[student] = reasons
-    return problems, warnings
-
-
-def _verdict_lines(nb):
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            for output in cell.get("outputs", []):
-                yield from output.get("data", {}).get("text/plain", "").splitlines()
+        warnings_ += (result.get("isolation") or {}).get("warnings") or []
+    return problems, list(dict.fromkeys(warnings_))
 
 
 def level_stats(spec, scores: dict) -> list:
@@ -149,67 +163,103 @@ def _share(totals, total_points):
     return sum(x == total_points for x in totals) / len(totals) if totals else 0.0
 
 
-# ---------------------------------------------------------------- the plot (SVG)
+# ---------------------------------------------------------------- the plot (matplotlib)
 
-def plot_svg(spec, stats, scores) -> str:
-    """Two panels, for a slide: each level's full / partial / zero shares (pass rate written
-    beside), and the histogram of total scores."""
-    row, top, label_w, bar_w = 34, 70, 210, 360
-    height = max(top + row * len(stats) + 70, 330)
-    px, pw = label_w + bar_w + 250, 340  # the histogram's left edge and width
-    width = px + pw + 30
-    esc = html.escape
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, '
-           f'DejaVu Sans, sans-serif" font-size="14">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="16" y="28" font-size="19" font-weight="bold">{esc(spec.folder)}: '
-           f'{esc(t("各关通过率", "pass rate per level"))} ({len(scores)} {esc(t("份提交", "submissions"))})</text>']
-    # Left panel: one stacked bar per level.
-    for i, s in enumerate(stats):
-        y = top + i * row
-        out.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{esc(s.name)}</text>')
-        x = label_w
-        for share, colour in zip(s.shares(), (GREEN, AMBER, RED)):
-            if share > 0:
-                out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{share * bar_w:.1f}" height="{row - 10}" '
-                           f'fill="{colour}"/>')
-                x += share * bar_w
-        out.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}">{s.pass_rate:.0%}  '
-                   f'<tspan fill="{GREY}">({esc(t("均", "mean"))} {s.mean:.2g}/{s.points:g})</tspan></text>')
-    legend_y = top + row * len(stats) + 20
-    for j, (colour, zh, en) in enumerate(((GREEN, "满分", "full marks"), (AMBER, "部分得分", "partial"),
+def label(zh: str, en: str, cjk: bool = True) -> str:
+    """A plot label in the course's language(s); English alone where no font draws Chinese."""
+    return t(zh, en) if cjk else en
+
+
+def available_fonts() -> list:
+    """The names in FONTS that matplotlib finds on this machine, in order."""
+    from matplotlib import font_manager
+    found = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in FONTS if name in found]
+
+
+@contextmanager
+def quiet_matplotlib():
+    """Nothing on stderr from matplotlib's fonts: no "Glyph ... missing", no font-cache notice."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def plot(spec, stats, scores, svg_path: Path, png_path: Path):
+    """One figure, two panels, saved as SVG and PNG: each level's full / partial / zero shares
+    (pass rate written beside), and the histogram of total scores."""
+    with quiet_matplotlib():
+        import matplotlib
+        matplotlib.use("Agg")  # files only, no display
+        from matplotlib import pyplot as plt
+        fonts = available_fonts()
+        cjk = any(name in CJK_FONTS for name in fonts)
+        rc = {"font.family": fonts or ["sans-serif"], "axes.unicode_minus": False,
+              "svg.hashsalt": spec.folder}  # the same ids in the SVG on every run
+        with plt.rc_context(rc):
+            fig, (bars, hist) = plt.subplots(1, 2, figsize=(13, max(4.0, 0.55 * len(stats) + 2.4)),
+                                             width_ratios=(3, 2), layout="constrained")
+            fig.suptitle(f"{spec.folder}: {len(scores)} {label('份提交', 'submissions', cjk)}",
+                         fontweight="bold")
+            _level_bars(bars, stats, cjk)
+            _total_histogram(hist, stats, scores, cjk)
+            fig.savefig(svg_path, format="svg", metadata={"Date": None})
+            fig.savefig(png_path, format="png", dpi=150)
+            plt.close(fig)
+
+
+def _level_bars(ax, stats, cjk):
+    """Left panel: one horizontal stacked bar per level, the first level on top."""
+    from matplotlib.ticker import PercentFormatter
+    rows = range(len(stats))
+    left = [0.0] * len(stats)
+    for i, (colour, zh, en) in enumerate(((GREEN, "满分", "full marks"), (AMBER, "部分得分", "partial"),
                                           (RED, "0 分", "zero"))):
-        x = label_w + j * 130
-        out.append(f'<rect x="{x}" y="{legend_y}" width="12" height="12" fill="{colour}"/>'
-                   f'<text x="{x + 17}" y="{legend_y + 11}" font-size="12">{esc(t(zh, en))}</text>')
-    # Right panel: histogram of total scores, one bar per whole point.
+        widths = [s.shares()[i] for s in stats]
+        ax.barh(rows, widths, left=left, height=0.6, color=colour, label=label(zh, en, cjk))
+        left = [a + b for a, b in zip(left, widths)]
+    for row, s in zip(rows, stats):  # beside the bar: x in axes units, y in data units
+        ax.text(1.02, row, f"{s.pass_rate:.0%}  ({label('均', 'mean', cjk)} {s.mean:.2g}/{s.points:g})",
+                va="center", transform=ax.get_yaxis_transform())
+    ax.set_yticks(list(rows), [s.name for s in stats])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title(label("各关通过率", "pass rate per level", cjk), loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=3, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _total_histogram(ax, stats, scores, cjk):
+    """Right panel: how many submissions got each total score, one bin per whole point."""
+    from matplotlib.ticker import MaxNLocator
+    total_points = sum(s.points for s in stats)
     totals = [sum(levels.values()) for levels in scores.values()]
-    total_points = int(round(sum(s.points for s in stats)))
-    counts = Counter(min(int(x), total_points) for x in totals)
-    py, ph = top + 20, height - top - 90
-    peak = max(counts.values(), default=1)
-    out.append(f'<text x="{px}" y="{top - 4}" font-weight="bold">{esc(t("总分分布", "total scores"))}</text>')
-    out.append(f'<line x1="{px}" y1="{py + ph}" x2="{px + pw}" y2="{py + ph}" stroke="{GREY}"/>')
-    step = pw / (total_points + 1)
-    for score in range(total_points + 1):
-        n = counts.get(score, 0)
-        h = ph * n / peak
-        x = px + score * step
-        if n:
-            out.append(f'<rect x="{x + 2:.1f}" y="{py + ph - h:.1f}" width="{step - 4:.1f}" height="{h:.1f}" '
-                       f'fill="#3b6fb6"/><text x="{x + step / 2:.1f}" y="{py + ph - h - 4:.1f}" '
-                       f'text-anchor="middle" font-size="12">{n}</text>')
-        if total_points <= 12 or score % 2 == 0:
-            out.append(f'<text x="{x + step / 2:.1f}" y="{py + ph + 16}" text-anchor="middle" '
-                       f'font-size="12">{score}</text>')
-    out.append(f'<text x="{px + pw / 2}" y="{py + ph + 36}" text-anchor="middle" font-size="12" '
-               f'fill="{GREY}">{esc(t("总分", "total score"))} / {total_points}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
+    edges = [k - 0.5 for k in range(int(total_points) + 2)]
+    counts, _, patches = ax.hist(totals, bins=edges, color=BLUE, edgecolor="white")
+    ax.bar_label(patches, labels=[f"{n:g}" if n else "" for n in counts])
+    ax.set_xlim(edges[0], edges[-1])
+    ax.margins(y=0.12)  # room for the counts above the bars
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"{label('总分', 'total score', cjk)} / {total_points:g}", color=GREY)
+    ax.set_ylabel(label("提交数", "submissions", cjk), color=GREY)
+    ax.set_title(label("总分分布", "total scores", cjk), loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
 
 
-# ---------------------------------------------------------------- the HTML page and the PNG
+def inline_svg(svg_text: str) -> str:
+    """The SVG as an HTML element: without its XML prolog and DOCTYPE."""
+    return svg_text[svg_text.index("<svg"):]
+
+
+# ---------------------------------------------------------------- the HTML page
 
 def html_report(spec, stats, scores, problems, warnings, svg) -> str:
     esc = html.escape
@@ -227,7 +277,8 @@ def html_report(spec, stats, scores, problems, warnings, svg) -> str:
 <html lang="zh"><head><meta charset="utf-8"><title>{esc(spec.folder)}</title>
 <style>body{{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;margin:2em;max-width:1100px}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}</style></head><body>
+td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}svg{{max-width:100%;height:auto}}</style>
+</head><body>
 <h1>{esc(t("班级报告", "Class report"))}: {esc(spec.folder)}</h1>
 <p>{len(scores)} {esc(t("份提交", "submissions"))}</p>
 {svg}
@@ -244,41 +295,18 @@ td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}</style></hea
 """
 
 
-def find_chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def render_png(svg_path: Path, png_path: Path, size: tuple) -> bool:
-    """The SVG as a PNG, by headless Chromium; False where there is none (or it fails)."""
-    chromium = find_chromium()
-    if not chromium:
-        return False
-    png_path.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                        f"--window-size={size[0]},{size[1]}", f"--screenshot={png_path}",
-                        svg_path.resolve().as_uri()], capture_output=True, timeout=60)
-    return png_path.exists()
-
-
 def write_report(course: Path, spec, out: Path) -> dict:
     """Everything above for one assignment; returns the paths written and the figures."""
     scores = class_scores(course, spec)
-    problems, warnings = submission_problems(course, spec)
+    problems, warnings_ = submission_problems(course, spec)
     stats = level_stats(spec, scores)
-    svg = plot_svg(spec, stats, scores)
     out.mkdir(parents=True, exist_ok=True)
     paths = {kind: out / f"report_{spec.folder}.{kind}" for kind in ("html", "svg", "png")}
-    paths["html"].write_text(html_report(spec, stats, scores, problems, warnings, svg), encoding="utf-8")
-    paths["svg"].write_text(svg, encoding="utf-8")
-    size = tuple(int(v) for v in svg.split('viewBox="0 0 ', 1)[1].split('"', 1)[0].split())
-    if not render_png(paths["svg"], paths["png"], size):
-        del paths["png"]
-    return {"paths": paths, "stats": stats, "scores": scores, "problems": problems, "warnings": warnings,
-            "text": terminal_report(spec, stats, scores, problems, warnings)}
+    plot(spec, stats, scores, paths["svg"], paths["png"])
+    svg = inline_svg(paths["svg"].read_text(encoding="utf-8"))
+    paths["html"].write_text(html_report(spec, stats, scores, problems, warnings_, svg), encoding="utf-8")
+    return {"paths": paths, "stats": stats, "scores": scores, "problems": problems, "warnings": warnings_,
+            "text": terminal_report(spec, stats, scores, problems, warnings_)}
 
 
 def main(argv=None):
@@ -296,9 +324,6 @@ def main(argv=None):
     print()
     for kind, path in report["paths"].items():
         print(f"{kind}: {path}")
-    if "png" not in report["paths"]:
-        print(t("（未生成 PNG：本机没有 chromium；apt-get install chromium）",
-                "(no PNG: chromium is not installed here; apt-get install chromium)"))
 
 
 if __name__ == "__main__":
