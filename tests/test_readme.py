@@ -33,7 +33,7 @@ def instructor_run(tmp_path_factory):
     """The instructor quick start, run by bash in a course copy with two submissions in place."""
     course = demo.make_course(tmp_path_factory.mktemp("readme") / "course")
     shutil.copytree(course_config.ROOT / "release", course / "release")
-    for name in ("Makefile", "requirements.txt"):
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy2(course_config.ROOT / name, course / name)
     (course / ".venv").symlink_to(course_config.ROOT / ".venv")  # `make venv`: already made
     demo.submit(course, "alice", SPEC, [lv.name for lv in SPEC.levels])
