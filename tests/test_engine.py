@@ -188,3 +188,75 @@ def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
     assert gradebook(course) == clean_run
     workers = {json.loads(p.read_text())["worker"] for p in (course / "grading_results" / SPEC.folder).glob("*.json")}
     assert len(workers) >= 1
+
+
+def test_a_submission_that_hits_a_time_limit_is_graded_again_alone_and_told_so(course):
+    """A grade must not depend on the grader's load: the slow submission is graded a second time
+    after the rest of the class is done, and that result (attempt 2) counts, with a note."""
+    from autograder.engine.classroom import grade_class
+    slow = demo.submit(course, "slow", SPEC, LEVELS[:1], edit=lambda nb: nb.cells.insert(
+        1, __import__("nbformat").v4.new_code_cell("import time\ntime.sleep(30)")))
+    quick = demo.submit(course, "quick", SPEC, LEVELS[:1])
+    source = course / "source" / SPEC.folder
+    limits = course_config.Limits(cell_s=2, notebook_s=30, call_s=10)
+    results = grade_class([Submission.from_path(path, SPEC.folder, source=source) for path in (slow, quick)],
+                          limits, workers=2)
+    slow_result, quick_result = results
+    assert slow_result["attempt"] == 2 and slow_result["timed_out"]
+    assert any("graded again, alone" in p for p in slow_result["problems"])
+    assert slow_result["score"] == 2  # the work around the slow cell still counts
+    assert quick_result["attempt"] == 1 and quick_result["score"] == 2
+
+
+def test_cuda_assignments_ask_for_a_gpu_worker_and_run_on_cpu_when_there_is_none(course, caplog):
+    """With GPU workers, a device="cuda" assignment's task is restricted to them; with none, the
+    grading says so once and the tasks run on CPU instead of waiting forever."""
+    import time as clock
+    from distributed import Client, LocalCluster
+    from autograder.engine.classroom import ClassGrading
+    rnn = course_config.assignment("rnn_from_scratch")
+    assert rnn.device == "cuda"
+    empty = Submission(rnn.folder, "gpu", b"{}")
+    for resources, expected in (({"GPU": 1}, {"GPU": 1}), (None, None)):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                          resources=resources) as cluster, Client(cluster) as client:
+            client.submit(clock.sleep, 3, pure=False)  # holds the only thread: the grading task waits
+            grading = ClassGrading([], scheduler=cluster.scheduler_address)
+            with caplog.at_level("WARNING"):
+                futures = [grading._submit(empty), grading._submit(Submission(rnn.folder, "gpu2", b"{}"))]
+            restrictions = client.run_on_scheduler(
+                lambda dask_scheduler, keys=[f.key for f in futures]: [
+                    dask_scheduler.tasks[key].resource_restrictions for key in keys])
+            assert restrictions == [expected, expected]
+            warned = [r for r in caplog.records if "no grading worker has a GPU" in r.getMessage()]
+            assert len(warned) == (0 if resources else 1)  # said once, not per task
+            caplog.clear()
+            for future in futures:
+                future.cancel()
+            grading.close()
+
+
+def test_formgraders_single_autograde_grades_through_the_engine(tmp_path):
+    """The formgrader calls NbGraderAPI.autograde inside the Jupyter server's running event loop."""
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 3)
+    script = (
+        "import asyncio, json, sys\n"
+        "sys.path.insert(0, '.')\n"
+        "import course_config\n"
+        "from traitlets.config import Config\n"
+        "from nbgrader.apps.api import NbGraderAPI\n"
+        "from nbgrader.coursedir import CourseDirectory\n"
+        "c = Config(); course_config.apply(c)\n"
+        "api = NbGraderAPI(CourseDirectory(config=c), config=c)\n"
+        "async def handler():  # as a tornado handler: synchronous, on the loop's thread\n"
+        f"    return api.autograde({SPEC.folder!r}, 's02')\n"
+        "print(json.dumps(asyncio.run(handler())))\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=course, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    reply = json.loads(run.stdout.strip().splitlines()[-1])
+    assert reply["success"], reply.get("error", "")[-3000:]
+    assert "grading 1 submissions" in reply["log"]
+    assert {student for student, _ in gradebook(course)} == {"s02"}
+    assert gradebook(course)[("s02", LEVELS[0])] == 2
