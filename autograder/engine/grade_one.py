@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import course_config
-from autograder.engine import sandbox
 from autograder.engine.judge import LevelResult, judge
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.session import KernelSession, KernelStudent

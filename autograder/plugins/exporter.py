@@ -12,7 +12,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import nbformat
 from nbconvert.exporters import NotebookExporter
 
 import course_config

@@ -1,8 +1,9 @@
 """JudgeSubmission, in place of nbgrader's Execute: the engine's result into the check cells.
 
 The exporter's class grading already holds (or is computing) this submission's result (or that
-of nbgrader's sanitised notebook, where sanitising changed the code that runs). The student's cells get the outputs their run produced; each check cell gets its
-level's verdict table and score as outputs, which nbgrader's SaveAutoGrades records.
+of nbgrader's sanitised notebook, where sanitising changed the code that runs). The student's
+cells get the outputs their run produced; each check cell gets its level's verdict table and
+score as outputs, which nbgrader's SaveAutoGrades records.
 """
 from dataclasses import replace
 from pathlib import Path
