@@ -224,10 +224,13 @@ def test_cuda_assignments_ask_for_a_gpu_worker_and_run_on_cpu_when_there_is_none
             grading = ClassGrading([], scheduler=cluster.scheduler_address)
             with caplog.at_level("WARNING"):
                 futures = [grading._submit(empty), grading._submit(Submission(rnn.folder, "gpu2", b"{}"))]
-            restrictions = client.run_on_scheduler(
-                lambda dask_scheduler, keys=[f.key for f in futures]: [
-                    dask_scheduler.tasks[key].resource_restrictions for key in keys])
-            assert restrictions == [expected, expected]
+            def restrictions(dask_scheduler, keys=[f.key for f in futures]):
+                tasks = [dask_scheduler.tasks.get(key) for key in keys]
+                return [task.resource_restrictions for task in tasks] if all(tasks) else "not yet"
+            deadline = clock.monotonic() + 30
+            while (found := client.run_on_scheduler(restrictions)) == "not yet" and clock.monotonic() < deadline:
+                clock.sleep(0.05)
+            assert found == [expected, expected]
             warned = [r for r in caplog.records if "no grading worker has a GPU" in r.getMessage()]
             assert len(warned) == (0 if resources else 1)  # said once, not per task
             caplog.clear()

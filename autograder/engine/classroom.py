@@ -22,6 +22,7 @@ from distributed import Client, LocalCluster, wait
 
 import course_config
 from autograder.engine.grade_one import failed_result, grade_one
+from autograder.engine.kernel_factory import KernelFactories
 from autograder.engine.submission import Submission
 from autograder.messages import t
 
@@ -38,6 +39,7 @@ class ClassGrading:
         else:
             self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
+        self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
         self.futures = {}  # Submission -> Future
         for submission in submissions:

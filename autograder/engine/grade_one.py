@@ -28,6 +28,7 @@ from pathlib import Path
 import course_config
 from autograder.engine.judge import LevelResult, judge
 from autograder.engine.kernel import SubmissionKernel
+from autograder.engine.kernel_factory import worker_factory
 from autograder.engine.session import KernelSession, KernelStudent
 from autograder.engine.submission import Submission, executed_cells, is_check_cell, read_notebook, run_key
 from autograder.messages import t
@@ -35,13 +36,14 @@ from autograder.messages import t
 
 def grade_one(submission: Submission, limits=course_config.LIMITS, device: str = "cpu") -> dict:
     """The result of grading `submission` (see the module's docstring). device: "cpu" or "cuda"
-    (the checks' device; "cuda" falls back to CPU, with a note, where this worker has none)."""
+    (the checks' device; "cuda" falls back to CPU, with a note, where this worker has none).
+    On a Dask worker its kernel is forked from the worker's kernel factory."""
     started, cpu_started = time.monotonic(), _cpu_seconds()
     spec = course_config.assignment(submission.assignment)
     nb, problems = read_notebook(submission.notebook)
     device, device_note = _device(device)
     timings = {}
-    with SubmissionKernel.start(limits, submission.files) as kernel:
+    with SubmissionKernel.start(limits, submission.files, worker_factory(limits)) as kernel:
         session = KernelSession(nb, kernel, limits)  # waits for the kernel's warm-up import
         timings["kernel_start_s"] = time.monotonic() - started
         session.run_cells(skip=is_check_cell)

@@ -49,14 +49,15 @@ def launch(box) -> tuple:
 class SubmissionKernel:
     """with SubmissionKernel.start(limits) as kernel: kernel.km, kernel.kc, kernel.workdir"""
 
-    def __init__(self, box, scratch: tempfile.TemporaryDirectory):
-        self.sandbox, self.scratch = box, scratch
+    def __init__(self, box, scratch: tempfile.TemporaryDirectory, factory=None):
+        self.sandbox, self.scratch, self.factory = box, scratch, factory
         self.km = self.kc = None
 
     @classmethod
-    def start(cls, limits, files=()) -> "SubmissionKernel":
-        """A kernel in a fresh sandbox whose working folder holds `files` ((path, bytes), ...)."""
-        scratch = tempfile.TemporaryDirectory(prefix="judge-")
+    def start(cls, limits, files=(), factory=None) -> "SubmissionKernel":
+        """A kernel in a fresh sandbox whose working folder holds `files` ((path, bytes), ...);
+        forked by `factory` (kernel_factory.KernelFactory) when given, else started afresh."""
+        scratch = tempfile.TemporaryDirectory(prefix="judge-", dir=factory and factory.scratch_root)
         os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
         workdir = Path(scratch.name) / "work"
         workdir.mkdir()
@@ -65,9 +66,9 @@ class SubmissionKernel:
             if workdir.resolve() in path.parents:  # no "../" escapes
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-        kernel = cls(sandboxes.for_submission(workdir, limits), scratch)
+        kernel = cls(sandboxes.for_submission(workdir, limits), scratch, factory)
         try:
-            kernel.km, kernel.kc = launch(kernel.sandbox)
+            kernel.km, kernel.kc = kernel._launch()
         except BaseException:
             kernel.discard()
             raise
@@ -89,7 +90,14 @@ class SubmissionKernel:
     def restart(self):
         """A fresh kernel in the same sandbox and folders."""
         self.stop()
-        self.km, self.kc = launch(self.sandbox)
+        self.km, self.kc = self._launch()
+
+    def _launch(self) -> tuple:
+        if self.factory:
+            km, kc = self.factory.fork(self.sandbox)
+            kc.execute(WARM_UP, store_history=False)  # as a fresh kernel's: imports already done
+            return km, kc
+        return launch(self.sandbox)
 
     def discard(self):
         if self.km:

@@ -19,6 +19,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -34,10 +35,11 @@ HIDDEN = ("/tmp", "/var/tmp", "/root", "/home", "/srv", "/dev/shm", "/opt")
 class Sandbox:
     """One submission's isolation: `wrap(argv)` the kernel command, then `destroy()`."""
 
-    def __init__(self, workdir: Path, isolation: "Isolation", limits):
+    def __init__(self, workdir: Path, isolation: "Isolation", limits, binds=None):
         self.workdir, self.isolation, self.limits = Path(workdir), isolation, limits
         self.run_dir = self.workdir.parent / "run"  # the kernel's connection file and sockets
         self.run_dir.mkdir(exist_ok=True)
+        self.binds = binds or (self.workdir, self.run_dir)  # the folders the kernel may write
         self.connection_file = self.run_dir / "kernel.json" if isolation.bwrap else None
         self.cgroups = []
         self.warnings = list(isolation.warnings)
@@ -60,7 +62,7 @@ class Sandbox:
             return {**os.environ, **env}
         return {"PATH": f"{VENV_INSIDE}/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}
 
-    def wrap(self, argv: list) -> list:
+    def wrap(self, argv: list, cgroups=True) -> list:
         if not self.isolation.bwrap:
             return argv
         argv = [f"{VENV_INSIDE}/bin/python", *argv[1:]]
@@ -70,10 +72,17 @@ class Sandbox:
             user = self.isolation.user
             command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
                        "--no-new-privs", "--"] + command
-            os.chown(self.connection_file, user.pw_uid, user.pw_gid)
-        if self.isolation.cgroups:
+            if self.connection_file.exists():
+                os.chown(self.connection_file, user.pw_uid, user.pw_gid)
+        if self.isolation.cgroups and cgroups:
             command = self._enter_cgroups() + command
         return command
+
+    def adopt(self, pid: int):
+        """Put process `pid` (the submission's forked kernel) into this submission's cgroups."""
+        if self.isolation.cgroups:
+            for group in self._make_cgroups():
+                (group / "cgroup.procs").write_text(str(pid))
 
     def destroy(self):
         """Kill every process of this submission that is still alive, remove its cgroups."""
@@ -87,10 +96,10 @@ class Sandbox:
         for hidden in HIDDEN + course_folders():
             if Path(hidden).exists():  # an empty, small, private folder in its place
                 command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
-        command += ["--ro-bind", venv, VENV_INSIDE,
-                    "--bind", str(self.workdir), str(self.workdir),
-                    "--bind", str(self.run_dir), str(self.run_dir),
-                    "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+        command += ["--ro-bind", venv, VENV_INSIDE]
+        for folder in self.binds:
+            command += ["--bind", str(folder), str(folder)]
+        command += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
                     "--chdir", str(self.workdir)]
         for key, value in self.kernel_env().items():
             command += ["--setenv", key, value]
@@ -104,15 +113,20 @@ class Sandbox:
             limits.append(f"--nproc={self.limits.processes * 8}")
         return ["prlimit", *limits, "--"]
 
+    def _make_cgroups(self) -> list:
+        if not self.cgroups:
+            name = f"course-judge/{uuid.uuid4().hex[:12]}"
+            for controller, settings in (("memory", {"memory.limit_in_bytes": self.limits.memory_mb << 20}),
+                                         ("pids", {"pids.max": self.limits.processes})):
+                group = CGROUP_V1 / controller / name
+                group.mkdir(parents=True, exist_ok=True)
+                for key, value in settings.items():
+                    (group / key).write_text(str(value))
+                self.cgroups.append(group)
+        return self.cgroups
+
     def _enter_cgroups(self) -> list:
-        name = f"course-judge/{uuid.uuid4().hex[:12]}"
-        for controller, settings in (("memory", {"memory.limit_in_bytes": self.limits.memory_mb << 20}),
-                                     ("pids", {"pids.max": self.limits.processes})):
-            group = CGROUP_V1 / controller / name
-            group.mkdir(parents=True, exist_ok=True)
-            for key, value in settings.items():
-                (group / key).write_text(str(value))
-            self.cgroups.append(group)
+        self._make_cgroups()
         procs = " ".join(str(g / "cgroup.procs") for g in self.cgroups)
         # the shell puts itself into the cgroups, then becomes the kernel command
         return ["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"', "sh"]
@@ -157,6 +171,7 @@ class Isolation:
         self.bwrap = shutil.which("bwrap") is not None and self._bwrap_works()
         self.cgroups = os.geteuid() == 0 and os.access(CGROUP_V1 / "pids", os.W_OK) and \
             os.access(CGROUP_V1 / "memory", os.W_OK)
+        self.forks = self.bwrap and self._namespaces_inside()  # kernels may come from a factory
         if not self.bwrap:
             from autograder.messages import t
             self.warnings.append(t(
@@ -182,6 +197,22 @@ class Isolation:
         except KeyError:
             return None
 
+    def _namespaces_inside(self) -> bool:
+        """Can a process inside the sandbox give a kernel namespaces of its own (a nested user
+        namespace: some containers refuse it)? Then kernels fork from a warm factory."""
+        probe = ("import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare("
+                 "0x10000000 | 0x20000 | 0x20000000 | 0x40000000 | 0x08000000))")
+        workdir = Path(tempfile.mkdtemp(prefix="judge-probe-")) / "work"
+        workdir.mkdir()
+        box = Sandbox(workdir, self, course_config.LIMITS)
+        try:
+            return subprocess.run(box.wrap(["python", "-c", probe], cgroups=False), env=box.kernel_env(),
+                                  capture_output=True, timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        finally:
+            shutil.rmtree(box.workdir.parent, ignore_errors=True)
+
     def _bwrap_works(self) -> bool:
         """Can the judge user start the course's Python inside bwrap? (the venv must be reachable)"""
         command = ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt", "--ro-bind", sys.prefix, VENV_INSIDE,
@@ -202,3 +233,13 @@ def isolation() -> Isolation:
 
 def for_submission(workdir: Path, limits) -> Sandbox:
     return Sandbox(workdir, isolation(), limits)
+
+
+def for_factory(scratch_root: Path, limits) -> Sandbox:
+    """The kernel factory's sandbox: the whole scratch root writable (each forked kernel then
+    hides all of it but its own folder)."""
+    workdir = scratch_root / "factory"
+    workdir.mkdir()
+    box = Sandbox(workdir, isolation(), limits, binds=(scratch_root,))
+    box.own(scratch_root)
+    return box

@@ -1,0 +1,94 @@
+"""The kernel factory's process: runs inside the sandbox, never runs student code itself.
+
+It imports torch, numpy and ipykernel once, then forks one kernel per request read from stdin
+(a JSON line). This file is sent as the process's source (`python -c`): inside the sandbox the
+course's folders are hidden, so it imports nothing of the course.
+
+Each fork gets namespaces of its own: user, mount, PID, network and IPC. In its mount namespace
+the scratch root is covered by an empty tmpfs with only its own submission folder bound back, and
+/proc is its own: nothing of another submission (files, processes, sockets) is visible, nor this
+factory. The kernel is process 1 of its PID namespace, so every process it starts dies with it.
+Before the kernel starts it says hello on the worker's socket, where the worker reads its pid
+(SO_PEERCRED) and puts it into the submission's cgroups.
+"""
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+
+import IPython  # noqa: F401  (imported here once, so each kernel starts without importing)
+import ipykernel.kernelapp  # noqa: F401
+import numpy  # noqa: F401
+import torch  # noqa: F401
+
+libc = ctypes.CDLL(None, use_errno=True)
+NEWNS, NEWUSER, NEWPID, NEWNET, NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x40000000, 0x08000000
+MS_BIND, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC = 4096, 16384, 1 << 18, 2, 4, 8
+
+
+def check(result, what):
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def mount(source, target, kind, flags, data=None):
+    check(libc.mount(source and source.encode(), target.encode(), kind and kind.encode(), flags,
+                     data and data.encode()), f"mount {target}")
+
+
+def isolate(request):
+    """In the forked child: own namespaces; only the submission's folder left of the scratch root."""
+    uid, gid = os.getuid(), os.getgid()
+    check(libc.unshare(NEWUSER | NEWNS | NEWPID | NEWNET | NEWIPC), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    folder = os.open(request["folder"], os.O_PATH | os.O_DIRECTORY)
+    mount("tmpfs", request["scratch_root"], "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    os.makedirs(request["folder"], exist_ok=True)
+    mount(f"/proc/self/fd/{folder}", request["folder"], None, MS_BIND | MS_REC)
+    os.close(folder)
+
+
+def kernel(request):
+    """In the new PID namespace's process 1: say hello, wait for the go-ahead, become the kernel."""
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    hello = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hello.connect(request["hello"])
+    if hello.recv(1) != b"1":
+        os._exit(1)
+    hello.close()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.setsid()
+    os.chdir(request["workdir"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(["-f", request["connection_file"], "--HistoryManager.hist_file=:memory:"])
+    app.start()
+
+
+def serve():
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the system
+    print("ready", flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if os.fork() == 0:
+            try:
+                isolate(request)
+                if os.fork() == 0:
+                    kernel(request)
+                os._exit(0)  # the kernel's parent leaves: the kernel stays process 1 of its namespace
+            except BaseException as error:
+                print(f"fork failed: {error}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(1)
+
+
+serve()
