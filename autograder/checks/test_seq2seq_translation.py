@@ -3,8 +3,9 @@
 Shapes: B batch, T = seq_len (8) encoder steps, T+1 decoder steps, H = n_hidden, C = n_class.
 The platform's own test ("highh" -> "low") hinges on one random initialisation; these checks do
 not: exact tensors from make_batch, the forward pass with the reference's weights, the student's
-trained model on its training pairs, a fresh Seq2Seq trained by the judge (seeded loop) on pairs
-the student never saw, and `translated` run on a model whose weights the judge supplies.
+trained weights on its training pairs, a fresh Seq2Seq trained by the judge (seeded loop) on pairs
+the student never saw, and `translated` run on a model whose weights the judge supplies. Trained
+weights are always judged here, with the reference's forward (DESIGN rule 7).
 """
 import contextlib
 import io
@@ -27,7 +28,7 @@ UNSEEN = [["happy", "sad"], ["early", "late"], ["summer", "winter"], ["north", "
           ["father", "mother"], ["brother", "sister"], ["victory", "defeat"], ["sunrise", "sunset"],
           ["asleep", "awake"], ["ancient", "modern"], ["future", "past"], ["heavy", "light"], ["empty", "full"],
           ["arrive", "leave"], ["question", "answer"], ["teacher", "student"], ["winter", "summer"]]
-FRESH_LR, FRESH_MAX_EPOCHS = 0.003, 600
+FRESH_LR, FRESH_MAX_EPOCHS, FRESH_SNAPSHOT = 0.003, 600, 50
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -150,32 +151,45 @@ def test_decoder_starts_from_encoder_state(student, rng, device):
     expect_close(got, torch.stack(outputs), device=device)
 
 
-def train_fresh(namespace, pairs, enc, dec, target, seed, lr, max_epochs, device):
+def train_fresh(namespace, pairs, seed, lr, epochs, snapshot_every, device):
     """Judge helper, run beside the student's code: a fresh `Seq2Seq()` trained on `pairs` with
-    the student's `make_batch`, by a seeded batched loop; the logits on the reference batch back."""
+    the student's `make_batch`, by a seeded batched loop; its weights every `snapshot_every`
+    epochs back (judged here with the reference's forward: nothing the student's code computes
+    while training is believed, and no expected output is sent)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         torch.manual_seed(seed)
         model = namespace["Seq2Seq"]().to(device)
-        my_enc, my_dec, my_target = namespace["make_batch"]([list(p) for p in pairs])
-        my_enc, my_dec, my_target = my_enc.to(device), my_dec.to(device), my_target.to(device)
+        enc, dec, target = namespace["make_batch"]([list(p) for p in pairs])
+        enc, dec, target = enc.to(device), dec.to(device), target.to(device)
         hidden = torch.zeros(1, len(pairs), namespace["n_hidden"], device=device)  # (1, B, H)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        for epoch in range(max_epochs):
+        snapshots = []
+        for epoch in range(1, epochs + 1):
             optimizer.zero_grad()
-            outputs = model(my_enc, hidden, my_dec).transpose(0, 1)  # (B, T+1, C)
-            loss = torch.nn.functional.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), my_target.reshape(-1))
+            outputs = model(enc, hidden, dec).transpose(0, 1)  # (B, T+1, C)
+            loss = torch.nn.functional.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), target.reshape(-1))
             loss.backward()
             optimizer.step()
-            if epoch % 10 == 0:
-                with torch.no_grad():
-                    if torch.equal(model(enc, hidden, dec).argmax(2).T, target):
-                        break
-        with torch.no_grad():
-            return {"logits": model(enc, hidden, dec), "epochs": epoch + 1}  # (T+1, B, C)
+            if epoch % snapshot_every == 0:
+                snapshots.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        return snapshots
     finally:
         torch.set_num_threads(threads)
+
+
+def reference_logits(state, enc, dec):
+    """The reference Seq2Seq's logits (T+1, B, C) with the student's weights `state`."""
+    model = ref.Seq2Seq()
+    try:
+        model.load_state_dict({k: v for k, v in state.items() if isinstance(v, torch.Tensor)})
+    except (RuntimeError, AttributeError) as error:
+        raise CheckFailed(t("模型的参数与脚手架的 Seq2Seq 不符（名字或形状：encoder、decoder、fc）",
+                            "the model's weights do not fit the scaffold's Seq2Seq (names or shapes: encoder, "
+                            "decoder, fc)") + f": {str(error)[:160]}")
+    with torch.no_grad():
+        return model(enc, torch.zeros(1, enc.shape[0], ref.n_hidden), dec)
 
 
 @level("seq2seq_model")
@@ -185,15 +199,18 @@ def test_fresh_model_learns_unseen_pairs(student, rng, device):
     pairs = [UNSEEN[int(i)] for i in order[:6]]
     enc, dec, target = ref.make_batch(pairs)
     seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
-    result = student.run(train_fresh, pairs, enc, dec, target.to(device), seed, FRESH_LR, FRESH_MAX_EPOCHS,
-                         device, device=device)
-    predicted = result["logits"].argmax(2).T  # (B, T+1)
-    got = [decode(row) for row in predicted]
+    snapshots = student.run(train_fresh, pairs, seed, FRESH_LR, FRESH_MAX_EPOCHS, FRESH_SNAPSHOT, device,
+                            device=device)
+    if not isinstance(snapshots, list) or not snapshots or not all(isinstance(s, dict) for s in snapshots):
+        raise CheckFailed(t("训练没有返回模型参数", "the training returned no weights"))
     trace.expected = ", ".join(f"{a}→{b}" for a, b in pairs)
-    trace.got = ", ".join(f"{a}→{g}" for (a, _), g in zip(pairs, got))
-    if not torch.equal(predicted, target):
-        raise CheckFailed(t(f"训练 {result['epochs']} 轮后仍没学会：{trace.got}（检查 forward 与 make_batch）",
-                            f"not learnt after {result['epochs']} epochs: {trace.got} (check forward and make_batch)"))
+    for epochs, state in zip(range(FRESH_SNAPSHOT, FRESH_MAX_EPOCHS + 1, FRESH_SNAPSHOT), snapshots):
+        predicted = reference_logits(state, enc, dec).argmax(2).T  # (B, T+1)
+        trace.got = ", ".join(f"{a}→{decode(row)}" for (a, _), row in zip(pairs, predicted))
+        if torch.equal(predicted, target):
+            return
+    raise CheckFailed(t(f"训练 {FRESH_MAX_EPOCHS} 轮后仍没学会：{trace.got}（检查 forward 与 make_batch）",
+                        f"not learnt after {FRESH_MAX_EPOCHS} epochs: {trace.got} (check forward and make_batch)"))
 
 
 # ---------------------------------------------------------------- training: the student's own model
@@ -204,7 +221,9 @@ def training_check(index):
         if not isinstance(model, Handle):
             raise CheckFailed(t("model 应是训练好的 Seq2Seq 实例", "model should be the trained Seq2Seq instance"))
         enc, dec, target = ref.make_batch(PAIRS)
-        logits = student.method(model, "__call__", enc, torch.zeros(1, len(PAIRS), ref.n_hidden), dec)  # (T+1, B, C)
+        # The student's trained weights, run by the reference's forward here: not the student's
+        # forward, which could read the answer from the notebook's variables or memory.
+        logits = reference_logits(student.method(model, "state_dict"), enc, dec)  # (T+1, B, C)
         predicted = logits.argmax(2).T  # (B, T+1): teacher forced, which equals greedy decoding when right
         word, translation = PAIRS[index]
         trace.expected, trace.got = f"{word} → {translation}", f"{word} → {decode(predicted[index])}"
