@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 import course_config
-from autograder.engine import sandbox
 from autograder.tools import demo
+from tests.conftest import require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -145,8 +145,8 @@ NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}
 @pytest.mark.parametrize("student", CHEATS)
 def test_each_submission_gets_exactly_the_score_its_honest_work_deserves(graded, student):
     _, run, totals, _ = graded
-    if student in NEED_SANDBOX and not sandbox.isolation().bwrap:
-        pytest.skip("no sandbox on this machine: grading ran unisolated (and said so)")
+    if student in NEED_SANDBOX:
+        require_sandbox()
     assert totals[student] == pytest.approx(CHEATS[student][2]), run.stdout[-3000:] + run.stderr[-3000:]
 
 
@@ -172,15 +172,13 @@ def test_broken_submissions_get_a_readable_reason_in_their_feedback(graded):
 
 def test_no_connection_left_the_sandbox(graded):
     *_, connections = graded
-    if not sandbox.isolation().bwrap:
-        pytest.skip("no sandbox on this machine")
+    require_sandbox()
     assert connections == []
 
 
 def test_the_gradebook_was_not_written_by_students(graded):
     course, *_ = graded
-    if not sandbox.isolation().bwrap:
-        pytest.skip("no sandbox on this machine: grading ran unisolated (and said so)")
+    require_sandbox()
     import sqlite3
     con = sqlite3.connect(course / "gradebook.db")
     assert con.execute("select count(*) from grade where manual_score is not null").fetchone()[0] == 0
@@ -189,8 +187,7 @@ def test_the_gradebook_was_not_written_by_students(graded):
 def test_no_student_process_outlives_grading(graded):
     """The background sleeps, the fork bomb's children, the kernels: none is left running."""
     course, *_ = graded
-    if not sandbox.isolation().bwrap:
-        pytest.skip("no sandbox on this machine")
+    require_sandbox()
     marker = f"COURSE_JUDGE_OF={course}".encode()
     survivors = []
     for proc in Path("/proc").iterdir():

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import course_config
+from autograder.engine import sandbox
 from autograder.engine.grade_one import grade_one
 from autograder.engine.submission import Submission, read_notebook, run_key
 from autograder.tools import demo
@@ -186,6 +187,9 @@ def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
     assert sorted(line.split("] ", 1)[1].split(":")[0].split()[-1] for line in graded) == \
         [f"s{i:02d}" for i in range(6)]  # each exactly once
     assert gradebook(course) == clean_run
+    results = [json.loads(p.read_text()) for p in (course / "grading_results" / SPEC.folder).glob("*.json")]
+    if sandbox.isolation().forks:  # the workers forked their kernels from their factories
+        assert all("kernel-namespaces=on" in r["isolation"]["layers"] for r in results)
     workers = {json.loads(p.read_text())["worker"] for p in (course / "grading_results" / SPEC.folder).glob("*.json")}
     assert len(workers) >= 1
 

@@ -182,7 +182,8 @@ class Isolation:
     def describe(self) -> str:
         parts = [f"bwrap={'on' if self.bwrap else 'OFF'}",
                  f"user={self.user.pw_name if self.user else ('self' if os.geteuid() else 'ROOT')}",
-                 f"cgroups={'on' if self.cgroups else 'off'}", "prlimit=on" if self.bwrap else "prlimit=off"]
+                 f"cgroups={'on' if self.cgroups else 'off'}", "prlimit=on" if self.bwrap else "prlimit=off",
+                 f"kernel-namespaces={'on' if self.forks else 'off'}"]
         return " ".join(parts)
 
     @staticmethod
@@ -203,6 +204,7 @@ class Isolation:
         probe = ("import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare("
                  "0x10000000 | 0x20000 | 0x20000000 | 0x40000000 | 0x08000000))")
         workdir = Path(tempfile.mkdtemp(prefix="judge-probe-")) / "work"
+        os.chmod(workdir.parent, 0o711)  # the kernel's user may pass through
         workdir.mkdir()
         box = Sandbox(workdir, self, course_config.LIMITS)
         try:
