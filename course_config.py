@@ -27,6 +27,11 @@ class Limits:
 
 LIMITS = Limits()
 
+# Without bubblewrap the student's code could read the course's files (hidden checks, references,
+# gradebook): grading stops and says how to install it, unless this allows it (then every
+# verdict and the command's output say the code ran unisolated).
+ALLOW_UNISOLATED = bool(os.environ.get("COURSE_ALLOW_UNISOLATED"))
+
 # Where a class is graded (autograder/engine/classroom.py). By default the grading command starts
 # a Dask LocalCluster on this machine: WORKERS processes of one thread each. With a scheduler
 # address it grades on that existing cluster instead (`dask scheduler` + `dask worker` elsewhere).

@@ -23,6 +23,7 @@ from distributed import Client, LocalCluster, wait
 import course_config
 from autograder.engine.grade_one import failed_result, grade_one
 from autograder.engine.kernel_factory import KernelFactories
+from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine.submission import Submission
 from autograder.messages import t
 
@@ -32,18 +33,25 @@ log = logging.getLogger(__name__)
 class ClassGrading:
     def __init__(self, submissions, limits=course_config.LIMITS, *, scheduler=None, workers=None, log=log):
         self.limits, self.log = limits, log
-        self.cluster = None
+        self.cluster, self.futures = None, {}  # Submission -> Future
         scheduler = course_config.SCHEDULER if scheduler is None else scheduler
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
         else:
             self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
+        self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
-        self.futures = {}  # Submission -> Future
         for submission in submissions:
             self.futures[submission] = self._submit(submission)
+
+    def _refuse_unsandboxed_workers(self):
+        """Stop before grading anything where a worker cannot sandbox (course_config.ALLOW_UNISOLATED)."""
+        refusals = {why for why in self.client.run(_refusal, course_config.ALLOW_UNISOLATED).values() if why}
+        if refusals:
+            self.close()
+            raise SandboxUnavailable(" / ".join(sorted(refusals)))
 
     def where(self) -> str:
         """One line for the log: which cluster, how many workers."""
@@ -108,6 +116,12 @@ class ClassGrading:
 # keeps 17 % of a core busy (3 % with these). On other clusters set them as DASK_* variables.
 QUIET = {"distributed.worker.profile.enabled": False, "distributed.worker.memory.monitor-interval": "1s",
          "distributed.admin.system-monitor.interval": "2s", "distributed.admin.tick.interval": "1s"}
+
+
+def _refusal(allow_unisolated: bool) -> str:
+    """On a worker: why it must not grade ("" when it may)."""
+    from autograder.engine import sandbox
+    return sandbox.isolation().refusal(allow_unisolated)
 
 
 def _local_cluster(workers: int) -> LocalCluster:

@@ -29,6 +29,7 @@ import course_config
 from autograder.engine.judge import LevelResult, judge
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.kernel_factory import worker_factory
+from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine.session import KernelSession, KernelStudent
 from autograder.engine.submission import Submission, executed_cells, is_check_cell, read_notebook, run_key
 from autograder.messages import t
@@ -111,7 +112,10 @@ def main(argv=None):
     spec = course_config.assignment(args.assignment or args.notebook.stem)
     submission = Submission.from_path(args.notebook, spec.folder, args.student,
                                       source=course_config.ROOT / "source" / spec.folder)
-    result = grade_one(submission, course_config.LIMITS, spec.device)
+    try:
+        result = grade_one(submission, course_config.LIMITS, spec.device)
+    except SandboxUnavailable as refusal:
+        raise SystemExit(str(refusal))
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         print()

@@ -34,10 +34,9 @@ def launch(box) -> tuple:
     # A signal would reach the sandbox's wrapper (the kernel has its own session), not the
     # kernel: interrupt over the control channel instead.
     km.kernel_spec.interrupt_mode = "message"
-    if box.connection_file:
-        km.transport = "ipc"  # the sandbox has no network, not even loopback
-        km.ip = str(box.run_dir / "ipc")
-        km.connection_file = str(box.connection_file)
+    km.transport = "ipc"  # the sandbox has no network, not even loopback; and no other user may connect
+    km.ip = str(box.run_dir / "ipc")
+    km.connection_file = str(box.connection_file)
     run_sync(km.start_kernel)(env=box.kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               cwd=str(box.workdir), extra_arguments=["--HistoryManager.hist_file=:memory:"])
     kc = km.client()

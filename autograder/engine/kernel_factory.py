@@ -61,7 +61,7 @@ class KernelFactory:
         try:
             request = {"folder": str(box.workdir.parent), "scratch_root": str(self.scratch_root),
                        "workdir": str(box.workdir), "connection_file": connection_file,
-                       "hello": str(hello_path), "env": box.kernel_env()}
+                       "hello": str(hello_path), "env": box.kernel_env(), "nproc": self.limits.processes}
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             connection, _ = hello.accept()

@@ -40,7 +40,7 @@ class Sandbox:
         self.run_dir = self.workdir.parent / "run"  # the kernel's connection file and sockets
         self.run_dir.mkdir(exist_ok=True)
         self.binds = binds or (self.workdir, self.run_dir)  # the folders the kernel may write
-        self.connection_file = self.run_dir / "kernel.json" if isolation.bwrap else None
+        self.connection_file = self.run_dir / "kernel.json"  # ipc sockets beside it: never TCP
         self.cgroups = []
         self.warnings = list(isolation.warnings)
         self.own(self.workdir)
@@ -58,15 +58,17 @@ class Sandbox:
         env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONDONTWRITEBYTECODE": "1",
                "HOME": str(self.workdir), "PYTHONWARNINGS": "ignore",
                "COURSE_JUDGE_OF": str(course_config.ROOT)}  # whose kernel this is (for ps)
-        if not self.isolation.bwrap:
-            return {**os.environ, **env}
-        return {"PATH": f"{VENV_INSIDE}/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}
+        venv_bin = f"{VENV_INSIDE}/bin" if self.isolation.bwrap else str(Path(sys.executable).parent)
+        return {"PATH": f"{venv_bin}:/usr/bin:/bin", "LANG": "C.UTF-8", **env}  # nothing of the grader's
 
     def wrap(self, argv: list, cgroups=True) -> list:
-        if not self.isolation.bwrap:
-            return argv
-        argv = [f"{VENV_INSIDE}/bin/python", *argv[1:]]
-        command = self._bwrap() + argv
+        """The kernel command inside every layer this machine allows (outermost first): cgroups,
+        the judge user, prlimit, bwrap."""
+        if self.isolation.bwrap:  # the process limit inside: counted in the sandbox's own user namespace
+            command = self._bwrap() + ["prlimit", f"--nproc={self.limits.processes}", "--",
+                                       f"{VENV_INSIDE}/bin/python", *argv[1:]]
+        else:
+            command = [sys.executable if argv[0] in ("python", "python3") else argv[0], *argv[1:]]
         command = self._prlimit() + command
         if self.isolation.user:
             user = self.isolation.user
@@ -92,7 +94,7 @@ class Sandbox:
 
     def _bwrap(self) -> list:
         venv = str(Path(sys.prefix))
-        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         for hidden in HIDDEN + course_folders():
             if Path(hidden).exists():  # an empty, small, private folder in its place
                 command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
@@ -109,8 +111,8 @@ class Sandbox:
         cpu = int(self.limits.notebook_s + self.limits.call_s * 20)
         limits = [f"--as={self.limits.memory_mb << 20}", f"--cpu={cpu}",
                   f"--fsize={self.limits.file_mb << 20}", "--nofile=256"]
-        if self.isolation.user:  # RLIMIT_NPROC counts every process of the user: only ours
-            limits.append(f"--nproc={self.limits.processes * 8}")
+        if self.isolation.user:  # the judge user's processes of every sandbox together (a backstop)
+            limits.append(f"--nproc={self.limits.processes * 8 * (os.cpu_count() or 1)}")
         return ["prlimit", *limits, "--"]
 
     def _make_cgroups(self) -> list:
@@ -162,13 +164,18 @@ def course_folders() -> tuple:
     return tuple(str(folder) for folder in sorted(folders))
 
 
+class SandboxUnavailable(RuntimeError):
+    """Grading refused: the student's code could read the course's files (no bubblewrap)."""
+
+
 class Isolation:
     """What this machine allows, found once per process."""
 
     def __init__(self):
         self.warnings = []
         self.user = self._judge_user() if os.geteuid() == 0 else None
-        self.bwrap = shutil.which("bwrap") is not None and self._bwrap_works()
+        self.bwrap_path = shutil.which(os.environ.get("COURSE_BWRAP", "bwrap"))
+        self.bwrap = self.bwrap_path is not None and self._bwrap_works()
         self.cgroups = os.geteuid() == 0 and os.access(CGROUP_V1 / "pids", os.W_OK) and \
             os.access(CGROUP_V1 / "memory", os.W_OK)
         self.forks = self.bwrap and self._namespaces_inside()  # kernels may come from a factory
@@ -179,11 +186,22 @@ class Isolation:
                 "WARNING: no sandbox (bubblewrap) on this machine: student code ran unisolated "
                 "(the verdict was still computed outside it)"))
 
+    def refusal(self, allow_unisolated: bool) -> str:
+        """Why grading must not go on here ("" when it may)."""
+        if self.bwrap or allow_unisolated:
+            return ""
+        why = ("bubblewrap is not installed" if not self.bwrap_path else
+               "bubblewrap cannot run here (are user namespaces refused?)")
+        return (f"grading refused: {why}, so student code could read the course's files (hidden checks, "
+                "references, gradebook). Install it (Debian/Ubuntu: `sudo apt-get install bubblewrap`; "
+                "Fedora: `sudo dnf install bubblewrap`), or set ALLOW_UNISOLATED = True in course_config.py "
+                "to grade without it (every verdict then says so).")
+
     def describe(self) -> str:
         parts = [f"bwrap={'on' if self.bwrap else 'OFF'}",
                  f"user={self.user.pw_name if self.user else ('self' if os.geteuid() else 'ROOT')}",
-                 f"cgroups={'on' if self.cgroups else 'off'}", "prlimit=on" if self.bwrap else "prlimit=off",
-                 f"kernel-namespaces={'on' if self.forks else 'off'}"]
+                 "prlimit=on", f"processes={'per-sandbox' if self.bwrap else ('user' if self.user else 'OFF')}",
+                 f"cgroups={'v1' if self.cgroups else 'off'}", f"kernel-namespaces={'on' if self.forks else 'off'}"]
         return " ".join(parts)
 
     @staticmethod
@@ -217,7 +235,7 @@ class Isolation:
 
     def _bwrap_works(self) -> bool:
         """Can the judge user start the course's Python inside bwrap? (the venv must be reachable)"""
-        command = ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt", "--ro-bind", sys.prefix, VENV_INSIDE,
+        command = [self.bwrap_path, "--ro-bind", "/", "/", "--tmpfs", "/opt", "--ro-bind", sys.prefix, VENV_INSIDE,
                    "--unshare-all", "--die-with-parent", "--", f"{VENV_INSIDE}/bin/python", "-c", "import ipykernel"]
         if self.user:
             command = ["setpriv", f"--reuid={self.user.pw_uid}", f"--regid={self.user.pw_gid}",
@@ -234,6 +252,10 @@ def isolation() -> Isolation:
 
 
 def for_submission(workdir: Path, limits) -> Sandbox:
+    """The submission's sandbox; SandboxUnavailable where grading must not go on (no bubblewrap)."""
+    refusal = isolation().refusal(course_config.ALLOW_UNISOLATED)
+    if refusal:
+        raise SandboxUnavailable(refusal)
     return Sandbox(workdir, isolation(), limits)
 
 

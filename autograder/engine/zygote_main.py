@@ -14,6 +14,7 @@ Before the kernel starts it says hello on the worker's socket, where the worker 
 import ctypes
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -42,6 +43,8 @@ def isolate(request):
     """In the forked child: own namespaces; only the submission's folder left of the scratch root."""
     uid, gid = os.getuid(), os.getgid()
     check(libc.unshare(NEWUSER | NEWNS | NEWPID | NEWNET | NEWIPC), "unshare")
+    # counted in this user namespace alone: the kernel's processes, not the factory's or the user's
+    resource.setrlimit(resource.RLIMIT_NPROC, (request["nproc"], request["nproc"]))
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)

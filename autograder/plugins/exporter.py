@@ -16,6 +16,7 @@ from nbconvert.exporters import NotebookExporter
 
 import course_config
 from autograder.engine.classroom import ClassGrading
+from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine.submission import Submission, read_notebook, run_key
 from autograder.messages import t
 
@@ -63,7 +64,11 @@ class GradingExporter(NotebookExporter):
     def _start_grading(self):
         class_ = list(self._class_submissions())
         self._total = self._pending = len(class_)
-        self._grading, self._problems = ClassGrading(class_, log=self.log), []
+        try:
+            self._grading, self._problems = ClassGrading(class_, log=self.log), []
+        except SandboxUnavailable as refusal:  # stop the command: nothing is graded, nothing recorded
+            self.log.error("%s", refusal)
+            raise SystemExit(2)
         self.log.info(t(f"评分 {len(class_)} 份提交：{self._grading.where()}",
                         f"grading {len(class_)} submissions on {self._grading.where()}"))
 
