@@ -8,19 +8,19 @@ BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import v
 .PHONY: demo test release sandbox browser report bench clean
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
-# missing. Without it grading still works, unisolated, and says so loudly.
+# missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
 sandbox:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
-	  echo "warning: bubblewrap not installed: submissions will be graded without a sandbox"
+	  echo "warning: bubblewrap not installed: grading will refuse to run (see course_config.ALLOW_UNISOLATED)"
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium; a Chinese font makes its
-# screenshots and the report's PNG readable. Installed when we are root and they are missing.
+# screenshots and the report's plot readable. Installed when we are root and they are missing.
 browser:
 	@{ command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) ; } || \
-	  echo "warning: chromium not installed: the browser test will be skipped and the report has no PNG"
+	  echo "warning: chromium not installed: the browser test will be skipped"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
