@@ -267,3 +267,42 @@ def test_formgraders_single_autograde_grades_through_the_engine(tmp_path):
     assert "grading 1 submissions" in reply["log"]
     assert {student for student, _ in gradebook(course)} == {"s02"}
     assert gradebook(course)[("s02", LEVELS[0])] == 2
+
+
+LEAVE = '''
+import os
+for folder in ["/tmp", "/var/tmp", "/dev/shm", "/dev", "/home", "/srv", "/root", "/opt", COURSE,
+               os.path.dirname(os.path.dirname(os.getcwd()))]:
+    try:
+        with open(os.path.join(folder, "left-by-alice"), "w") as f:
+            f.write("secret")
+    except OSError:
+        pass
+'''
+FIND = '''
+import os
+found = []
+for folder in ["/tmp", "/var/tmp", "/dev/shm", "/dev", "/home", "/srv", "/root", "/opt", COURSE]:
+    for top, _, files in os.walk(folder):
+        found += [os.path.join(top, name) for name in files if name == "left-by-alice"]
+print("FOUND", found)
+'''
+
+
+def test_one_workers_kernels_share_nothing(course):
+    """Kernels forked by the same worker's factory, one after another: what the first student
+    writes anywhere it can, the next one cannot find."""
+    from autograder.engine.classroom import grade_class
+    import nbformat as nbf
+    paths = []
+    for student, code in (("alice", LEAVE), ("bob", FIND)):
+        nb = nbf.v4.new_notebook()
+        nb.cells = [nbf.v4.new_code_cell(code.replace("COURSE", repr(str(course_config.ROOT))))]
+        path = course / "submitted" / student / SPEC.folder / f"{SPEC.name}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbf.write(nb, path)
+        paths.append(path)
+    results = grade_class([Submission.from_path(p, SPEC.folder) for p in paths], SHORT, workers=1)
+    assert results[0]["worker"] == results[1]["worker"]  # the same worker, so the same factory
+    printed = "".join(o.get("text", "") for o in results[1]["outputs"][0])
+    assert "FOUND []" in printed, printed

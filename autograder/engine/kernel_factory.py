@@ -59,9 +59,11 @@ class KernelFactory:
         hello.settimeout(READY_TIMEOUT_S)
         box.own(run_dir)
         try:
-            request = {"folder": str(box.workdir.parent), "scratch_root": str(self.scratch_root),
-                       "workdir": str(box.workdir), "connection_file": connection_file,
-                       "hello": str(hello_path), "env": box.kernel_env(), "nproc": self.limits.processes}
+            request = {"fresh": [*self.box.writable_tmpfs(), str(self.scratch_root)],
+                       "keep": [sandboxes.VENV_INSIDE, str(box.workdir.parent)],
+                       "tmpfs_bytes": self.limits.file_mb << 20, "workdir": str(box.workdir),
+                       "connection_file": connection_file, "hello": str(hello_path), "env": box.kernel_env(),
+                       "nproc": self.limits.processes}
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             connection, _ = hello.accept()

@@ -94,10 +94,10 @@ class Sandbox:
 
     def _bwrap(self) -> list:
         venv = str(Path(sys.prefix))
-        command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for hidden in HIDDEN + course_folders():
-            if Path(hidden).exists():  # an empty, small, private folder in its place
-                command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
+        command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev", "--remount-ro", "/dev",
+                   "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new can be left there
+        for hidden in self.writable_tmpfs():  # an empty, small, private folder in its place
+            command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
         command += ["--ro-bind", venv, VENV_INSIDE]
         for folder in self.binds:
             command += ["--bind", str(folder), str(folder)]
@@ -106,6 +106,10 @@ class Sandbox:
         for key, value in self.kernel_env().items():
             command += ["--setenv", key, value]
         return command + ["--"]
+
+    def writable_tmpfs(self) -> list:
+        """The folders bwrap covers with an empty tmpfs (writable inside)."""
+        return [hidden for hidden in HIDDEN + course_folders() if Path(hidden).exists()]
 
     def _prlimit(self) -> list:
         cpu = int(self.limits.notebook_s + self.limits.call_s * 20)

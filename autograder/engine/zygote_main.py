@@ -5,7 +5,8 @@ It imports torch, numpy and ipykernel once, then forks one kernel per request re
 course's folders are hidden, so it imports nothing of the course.
 
 Each fork gets namespaces of its own: user, mount, PID, network and IPC. In its mount namespace
-the scratch root is covered by an empty tmpfs with only its own submission folder bound back, and
+every folder the factory's sandbox could write (/tmp with the scratch root, /dev/shm, the hidden
+folders) is covered by a fresh empty tmpfs with only its own submission folder bound back, and
 /proc is its own: nothing of another submission (files, processes, sockets) is visible, nor this
 factory. The kernel is process 1 of its PID namespace, so every process it starts dies with it.
 Before the kernel starts it says hello on the worker's socket, where the worker reads its pid
@@ -40,7 +41,9 @@ def mount(source, target, kind, flags, data=None):
 
 
 def isolate(request):
-    """In the forked child: own namespaces; only the submission's folder left of the scratch root."""
+    """In the forked child: own namespaces; fresh empty folders wherever the factory's sandbox
+    could be written (its tmpfs are shared by all its kernels), only the submission's folder and
+    the course's Python environment put back."""
     uid, gid = os.getuid(), os.getgid()
     check(libc.unshare(NEWUSER | NEWNS | NEWPID | NEWNET | NEWIPC), "unshare")
     # counted in this user namespace alone: the kernel's processes, not the factory's or the user's
@@ -49,11 +52,14 @@ def isolate(request):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    folder = os.open(request["folder"], os.O_PATH | os.O_DIRECTORY)
-    mount("tmpfs", request["scratch_root"], "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    os.makedirs(request["folder"], exist_ok=True)
-    mount(f"/proc/self/fd/{folder}", request["folder"], None, MS_BIND | MS_REC)
-    os.close(folder)
+    keep = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in request["keep"]}
+    for folder in request["fresh"]:
+        if os.path.isdir(folder):
+            mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['tmpfs_bytes']},mode=0755")
+    for path, fd in keep.items():
+        os.makedirs(path, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
 
 
 def kernel(request):
