@@ -5,7 +5,6 @@ run: each cheat below earns nothing over its honest twin, graded by `nbgrader au
 
 The twin's Seq2Seq learns nothing (its decoder ignores the encoder); each cheat is the twin plus
 one way of finding the expected output while the judge runs the student's code."""
-import nbformat
 import pytest
 
 import course_config

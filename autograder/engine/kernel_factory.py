@@ -16,6 +16,7 @@ import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -88,7 +89,6 @@ class KernelFactory:
 
 def _peer_credentials(connection) -> tuple:
     """(pid, uid, gid) of the process at the other end, its pid as this process sees it."""
-    import struct
     data = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", data)
 

@@ -9,6 +9,7 @@ holds the command's class grading.
   nbgrader then walks them in its order and JudgeSubmission takes each one's result.
 """
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,7 +116,6 @@ class GradingExporter(NotebookExporter):
 
 
 def _match(pattern, folder):
-    import re
     found = re.match(pattern, folder)
     return found.groupdict() if found else None
 
