@@ -57,33 +57,32 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
         isolation = kernel.sandbox.isolation
     timings["total_s"] = time.monotonic() - started
     timings["cpu_s"] = _cpu_seconds() - cpu_started
-    return {
-        "assignment": spec.folder, "student": submission.student, "attempt": submission.attempt,
-        "key": run_key(nb, submission.files), "notebook_sha256": hashlib.sha256(submission.notebook).hexdigest(),
-        "device": device,
-        "score": sum(result.score for result in levels.values()),
-        "max_score": float(sum(level.points for level in spec.levels)),
-        "levels": {name: result.as_dict() for name, result in levels.items()},
-        "outputs": [cell.get("outputs", []) for cell in executed_cells(nb)],
-        "problems": problems + device_note,
-        "timed_out": timed_out,
-        "isolation": {"layers": isolation.describe(), "warnings": list(isolation.warnings)},
-        "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
-        "worker": f"{socket.gethostname()}:{os.getpid()}",
-    }
+    return _result(submission, nb, device=device, score=sum(result.score for result in levels.values()),
+                   levels={name: result.as_dict() for name, result in levels.items()},
+                   outputs=[cell.get("outputs", []) for cell in executed_cells(nb)],
+                   problems=problems + device_note, timed_out=timed_out,
+                   isolation={"layers": isolation.describe(), "warnings": list(isolation.warnings)},
+                   timings={name: round(seconds, 3) for name, seconds in timings.items()},
+                   worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def failed_result(submission: Submission, reason: str) -> dict:
     """The result of a submission that could not be graded at all (its worker kept dying...):
     every level 0, with the reason."""
-    spec = course_config.assignment(submission.assignment)
     nb, problems = read_notebook(submission.notebook)
-    levels = {level.name: LevelResult(level.name, level.points, problem=reason).as_dict() for level in spec.levels}
+    levels = course_config.assignment(submission.assignment).levels
+    return _result(submission, nb, device="", score=0.0,
+                   levels={lv.name: LevelResult(lv.name, lv.points, problem=reason).as_dict() for lv in levels},
+                   outputs=[], problems=problems + [reason], timed_out=False,
+                   isolation={"layers": "", "warnings": []}, timings={}, worker="")
+
+
+def _result(submission: Submission, nb, **fields) -> dict:
+    """A result: what names the submission and the code that ran, then `fields`."""
+    spec = course_config.assignment(submission.assignment)
     return {"assignment": spec.folder, "student": submission.student, "attempt": submission.attempt,
             "key": run_key(nb, submission.files), "notebook_sha256": hashlib.sha256(submission.notebook).hexdigest(),
-            "device": "", "score": 0.0, "max_score": float(sum(level.points for level in spec.levels)),
-            "levels": levels, "outputs": [], "problems": problems + [reason], "timed_out": False,
-            "isolation": {"layers": "", "warnings": []}, "timings": {}, "worker": ""}
+            "max_score": float(sum(level.points for level in spec.levels)), **fields}
 
 
 def _device(requested: str) -> tuple:

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters import NotebookExporter
 
 import course_config
@@ -38,15 +39,18 @@ class GradingExporter(NotebookExporter):
             nb.metadata[PROBLEMS_KEY] = problems
         return self.from_notebook_node(nb, resources, **kw)
 
-    def result(self, submitted: Submission, sanitised) -> dict:
+    def result(self, submitted: Submission, sanitised_nb, files) -> dict:
         """The engine's result for `submitted`, a submission of this command, as nbgrader will
-        record it: if nbgrader's `sanitised` notebook runs other code than the submitted one (a
-        restored locked cell, a duplicated check cell made plain), the sanitised one is graded."""
+        record it: if nbgrader's sanitised notebook (with the `files` of its autograded folder) runs
+        other code than the submitted one (a restored locked cell, a duplicated check cell made
+        plain), the sanitised one is graded."""
         result = self._grading.result(submitted)
-        if result["key"] != run_key(read_notebook(sanitised.notebook)[0], sanitised.files):
+        if result["key"] != run_key(sanitised_nb, files):
             self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook",
                           submitted.student)
-            result = self._grading.result(replace(sanitised, attempt=result["attempt"] + 1))
+            sanitised = replace(submitted, notebook=nbformat.writes(sanitised_nb).encode(), files=files,
+                                attempt=result["attempt"] + 1)
+            result = self._grading.result(sanitised)
         self._pending -= 1
         self._save(result)
         if result["problems"]:

@@ -5,10 +5,8 @@ of nbgrader's sanitised notebook, where sanitising changed the code that runs). 
 cells get the outputs their run produced; each check cell gets its level's verdict table and
 score as outputs, which nbgrader's SaveAutoGrades records.
 """
-from dataclasses import replace
 from pathlib import Path
 
-import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.engine.judge import LevelResult
@@ -23,10 +21,8 @@ class JudgeSubmission(NbGraderPreprocessor):
         exporter = self.parent  # the GradingExporter: one per command
         info = resources["nbgrader"]
         folder = Path(resources["metadata"]["path"])  # autograded/<student>/<assignment>, files copied
-        submitted = exporter.submitted(info["assignment"], info["student"])
-        sanitised = replace(submitted, notebook=nbformat.writes(nb).encode(),
-                            files=folder_files(folder, ignore=exporter.parent.coursedir.ignore))
-        result = exporter.result(submitted, sanitised)
+        result = exporter.result(exporter.submitted(info["assignment"], info["student"]), nb,
+                                 folder_files(folder, ignore=exporter.parent.coursedir.ignore))
         for cell, outputs in zip(executed_cells(nb), result["outputs"]):
             cell.outputs = outputs
         notes = list(dict.fromkeys(nb.metadata.get(PROBLEMS_KEY, []) + result["problems"]
