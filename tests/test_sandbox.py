@@ -22,8 +22,8 @@ SPEC = course_config.assignment("multihead_attention")
 ORDINARY_USER = "coursegrader"  # made when the tests run as root
 
 PROBE = '''
-import json, os, socket, subprocess
-report = {"uid": os.getuid()}
+import json, os, socket, subprocess, sys
+report = {"uid": os.getuid(), "python": sys.base_prefix}
 try:
     hog = bytearray(6 << 30)
     report["allocated_6_gib"] = True
@@ -75,9 +75,9 @@ def probe_notebook(listener):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def grade(notebook: Path, user: str = "", **env):
+def grade(notebook: Path, user: str = "", python: str = sys.executable, **env):
     """`python -m autograder.engine.grade_one NOTEBOOK --json` (as `user` when given): the run."""
-    command = [sys.executable, "-m", "autograder.engine.grade_one", str(notebook), "--json"]
+    command = [python, "-m", "autograder.engine.grade_one", str(notebook), "--json"]
     home = Path(tempfile.mkdtemp(prefix="grader-home-"))
     if user:
         account = pwd.getpwnam(user)
@@ -110,8 +110,8 @@ def test_as_root_everything_is_bounded(probe_notebook):
         pytest.skip("not running as root")
     require_sandbox()
     report, result = probe_report(grade(probe_notebook))
-    assert report == {"uid": report["uid"], "allocated_6_gib": False, "processes_started": report["processes_started"],
-                      "reached_grader_port": False, "course_root_visible": False}
+    assert (report["allocated_6_gib"], report["reached_grader_port"], report["course_root_visible"]) == \
+        (False, False, False)
     assert report["uid"] != 0 and report["processes_started"] < 100
     assert "bwrap=on" in result["isolation"]["layers"] and "user=coursejudge" in result["isolation"]["layers"]
 
@@ -155,3 +155,76 @@ def test_nbgrader_autograde_stops_without_bubblewrap(tmp_path):
     assert run.returncode != 0
     assert "grading refused: bubblewrap is not installed" in run.stderr
     assert not (course / "grading_results").exists()
+
+
+FAKE_BWRAP = """#!/bin/sh
+echo 'bwrap: setting up uid map: Permission denied' >&2
+exit 1
+"""
+
+
+def test_where_user_namespaces_are_refused_the_verdict_says_exactly_what_is_off(probe_notebook):
+    """Some containers refuse user namespaces: bubblewrap is there but cannot run (simulated by a
+    bwrap that fails as it does there)."""
+    bwrap = probe_notebook.parent.parent / "bwrap"  # where the judge user may run it
+    bwrap.write_text(FAKE_BWRAP)
+    bwrap.chmod(0o755)
+    refused = grade(probe_notebook, COURSE_BWRAP=str(bwrap))
+    assert refused.returncode != 0 and "user namespaces are refused" in refused.stderr
+    assert "uid map: Permission denied" in refused.stderr and "bwrap=OFF" in refused.stderr
+
+    report, result = probe_report(grade(probe_notebook, COURSE_BWRAP=str(bwrap), COURSE_ALLOW_UNISOLATED="1"))
+    warning = result["isolation"]["warnings"][0]
+    assert "user namespaces are refused" in warning
+    assert "off: file isolation (the course's files were readable), network isolation, PID namespace" in warning
+    assert "still on: prlimit" in warning and report["allocated_6_gib"] is False
+
+
+def hidden_interpreter_venv(owner: str) -> Path:
+    """A venv like one from uv or pyenv: its interpreter and the venv itself in a folder that only
+    `owner` may enter (root's: under /root, mode 700), with the course's packages (hard links)."""
+    base_python = Path(os.path.realpath(sys.executable))
+    if not str(base_python).startswith("/usr/"):
+        pytest.skip(f"the course's Python ({base_python}) is not a system one to build the layout from")
+    account = pwd.getpwnam(owner)
+    home = Path(tempfile.mkdtemp(prefix="hidden-python-", dir=account.pw_dir))
+    os.chmod(home, 0o700)
+    base = home / ".pyenv" / "versions" / "3.11-course"
+    (base / "bin").mkdir(parents=True)
+    (base / "lib").mkdir()
+    shutil.copy2(base_python, base / "bin" / "python3.11")
+    lib = Path(os.path.realpath(sys.base_prefix)) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (base / "lib" / lib.name).symlink_to(lib)
+    venv = home / "venv"
+    subprocess.run([base / "bin" / "python3.11", "-m", "venv", "--without-pip", venv], check=True)
+    site = Path(sys.prefix) / "lib" / lib.name / "site-packages"
+    shutil.rmtree(venv / "lib" / lib.name / "site-packages")
+    shutil.copytree(site, venv / "lib" / lib.name / "site-packages", symlinks=True, copy_function=_link)
+    for path in (home, *home.rglob("*")):
+        os.lchown(path, account.pw_uid, account.pw_gid)
+    return venv
+
+
+def _link(source, target):
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
+
+
+@pytest.mark.parametrize("who", ["root", "ordinary user"])
+def test_a_venv_from_an_interpreter_the_sandbox_hides_works_inside_it(probe_notebook, who):
+    """uv, pyenv and conda keep their interpreters under /root, /home or /opt, which the sandbox
+    hides: it binds the venv and its interpreter back, and nothing beside them."""
+    require_sandbox()
+    if who == "root" and os.geteuid() != 0:
+        pytest.skip("not running as root")
+    user = ordinary_user() if who == "ordinary user" else ""
+    venv = hidden_interpreter_venv(user or pwd.getpwuid(os.geteuid()).pw_name)
+    try:
+        report, result = probe_report(grade(probe_notebook, user, python=str(venv / "bin" / "python")))
+    finally:
+        shutil.rmtree(venv.parent, ignore_errors=True)
+    assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
+    assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
+    assert report["course_root_visible"] is False and report["allocated_6_gib"] is False

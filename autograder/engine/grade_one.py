@@ -44,7 +44,7 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
     nb, problems = read_notebook(submission.notebook)
     device, device_note = _device(device)
     timings = {}
-    with SubmissionKernel.start(limits, submission.files, worker_factory(limits)) as kernel:
+    with SubmissionKernel.start(limits, submission.files, worker_factory(limits, device), device) as kernel:
         session = KernelSession(nb, kernel, limits)  # waits for the kernel's warm-up import
         timings["kernel_start_s"] = time.monotonic() - started
         session.run_cells(skip=is_check_cell)
@@ -54,14 +54,14 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
         timings["checks_s"] = time.monotonic() - checks_started
         problems += session.problems
         timed_out = session.timed_out
-        isolation = kernel.sandbox.isolation
+        isolation = {"layers": kernel.sandbox.describe(), "warnings": kernel.sandbox.warnings}
     timings["total_s"] = time.monotonic() - started
     timings["cpu_s"] = _cpu_seconds() - cpu_started
     return _result(submission, nb, device=device, score=sum(result.score for result in levels.values()),
                    levels={name: result.as_dict() for name, result in levels.items()},
                    outputs=[cell.get("outputs", []) for cell in executed_cells(nb)],
                    problems=problems + device_note, timed_out=timed_out,
-                   isolation={"layers": isolation.describe(), "warnings": list(isolation.warnings)},
+                   isolation=isolation,
                    timings={name: round(seconds, 3) for name, seconds in timings.items()},
                    worker=f"{socket.gethostname()}:{os.getpid()}")
 

@@ -53,9 +53,10 @@ class SubmissionKernel:
         self.km = self.kc = None
 
     @classmethod
-    def start(cls, limits, files=(), factory=None) -> "SubmissionKernel":
+    def start(cls, limits, files=(), factory=None, device="cpu") -> "SubmissionKernel":
         """A kernel in a fresh sandbox whose working folder holds `files` ((path, bytes), ...);
-        forked by `factory` (kernel_factory.KernelFactory) when given, else started afresh."""
+        forked by `factory` (kernel_factory.KernelFactory) when given, else started afresh.
+        device "cuda": the sandbox lets the kernel reach the GPU."""
         scratch = tempfile.TemporaryDirectory(prefix="judge-", dir=factory and factory.scratch_root)
         os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
         workdir = Path(scratch.name) / "work"
@@ -65,7 +66,7 @@ class SubmissionKernel:
             if workdir.resolve() in path.parents:  # no "../" escapes
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-        kernel = cls(sandboxes.for_submission(workdir, limits), scratch, factory)
+        kernel = cls(sandboxes.for_submission(workdir, limits, device), scratch, factory)
         try:
             kernel.km, kernel.kc = kernel._launch()
         except BaseException:

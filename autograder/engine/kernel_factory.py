@@ -33,13 +33,14 @@ READY_TIMEOUT_S = 120
 
 
 class KernelFactory:
-    """factory = KernelFactory(limits); km, kc = factory.fork(box); ...; factory.close()"""
+    """factory = KernelFactory(limits, device); km, kc = factory.fork(box); ...; factory.close()
+    (a "cuda" factory's sandbox lets its kernels reach the GPU)"""
 
-    def __init__(self, limits):
+    def __init__(self, limits, device="cpu"):
         self.limits = limits
         self.scratch_root = Path(tempfile.mkdtemp(prefix="judge-factory-"))
         os.chmod(self.scratch_root, 0o711)
-        self.box = sandboxes.for_factory(self.scratch_root, limits)
+        self.box = sandboxes.for_factory(self.scratch_root, limits, device)
         command = self.box.wrap(["python", "-c", SOURCE.read_text()], cgroups=False)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=self.box.kernel_env(),
@@ -61,7 +62,7 @@ class KernelFactory:
         box.own(run_dir)
         try:
             request = {"fresh": [*self.box.writable_tmpfs(), str(self.scratch_root)],
-                       "keep": [sandboxes.VENV_INSIDE, str(box.workdir.parent)],
+                       "keep": [*(inside for _, inside in self.box.python_folders()), str(box.workdir.parent)],
                        "tmpfs_bytes": self.limits.file_mb << 20, "workdir": str(box.workdir),
                        "connection_file": connection_file, "hello": str(hello_path), "env": box.kernel_env(),
                        "nproc": self.limits.processes}
@@ -121,17 +122,18 @@ class ForkedKernelManager:
 
 
 class KernelFactories(WorkerPlugin):
-    """A Dask worker plugin: this worker's kernel factory (one per set of limits), closed with it."""
+    """A Dask worker plugin: this worker's kernel factories (one per limits and device), closed with it."""
 
     name = "course-kernel-factories"
 
     def setup(self, worker=None):
         self.factories = {}
 
-    def get(self, limits) -> KernelFactory:
-        if limits not in self.factories or self.factories[limits].process.poll() is not None:
-            self.factories[limits] = KernelFactory(limits)
-        return self.factories[limits]
+    def get(self, limits, device="cpu") -> KernelFactory:
+        key = (limits, device)
+        if key not in self.factories or self.factories[key].process.poll() is not None:
+            self.factories[key] = KernelFactory(limits, device)
+        return self.factories[key]
 
     def teardown(self, worker=None):
         for factory in self.factories.values():
@@ -139,7 +141,7 @@ class KernelFactories(WorkerPlugin):
         self.factories = {}
 
 
-def worker_factory(limits):
+def worker_factory(limits, device="cpu"):
     """The kernel factory of the Dask worker running this task, or None outside a worker (or
     where the sandbox cannot give each kernel its own namespaces)."""
     try:
@@ -149,4 +151,4 @@ def worker_factory(limits):
         return None
     if plugin is None or not sandboxes.isolation().forks:
         return None
-    return plugin.get(limits)
+    return plugin.get(limits, device)
