@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench clean
+.PHONY: demo test release sandbox browser report bench gpu-check clean
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -50,6 +50,12 @@ report: $(VENV)/.installed
 # Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
 bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench
+
+# On a GPU host: grade 05's reference and a known-wrong submission inside the sandbox with the
+# checks on CUDA; fails unless the reference gets full marks, the wrong one loses, and the
+# kernels really ran on CUDA (exit 2 where there is no GPU).
+gpu-check: $(VENV)/.installed sandbox
+	$(PY) -m autograder.tools.gpu_check
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results

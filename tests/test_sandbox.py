@@ -1,11 +1,13 @@
 """What a student's code can reach, measured from inside a graded kernel: memory, processes, the
 grader's loopback, the course's files and the user it runs as, as root, as an ordinary user, and
 as root without bubblewrap (refused by default; graded with what is left when allowed)."""
+import copy
 import json
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -228,3 +230,62 @@ def test_a_venv_from_an_interpreter_the_sandbox_hides_works_inside_it(probe_note
     assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
     assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
     assert report["course_root_visible"] is False and report["allocated_6_gib"] is False
+
+
+GPU_PROBE = '''
+import json, os
+limit = next(line.split()[3:5] for line in open("/proc/self/limits") if line.startswith("Max address space"))
+try:
+    with open("/dev/nvidia0", "wb") as node:
+        node.write(b"x")
+    node_usable = True
+except OSError:
+    node_usable = False
+print(json.dumps({"nodes": sorted(n for n in os.listdir("/dev") if n.startswith("nvidia")),
+                  "node_usable": node_usable, "address_space": " ".join(limit),
+                  "cuda_visible": os.environ.get("CUDA_VISIBLE_DEVICES")}))
+'''
+
+
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_the_sandbox_command_on_a_host_with_gpu_device_nodes(monkeypatch, device):
+    """CI has no GPU: a host's GPU nodes are stood in for by character devices bound where
+    NVIDIA's live. A CUDA kernel's sandbox has them (usable), the driver's environment and no
+    address-space limit; a CPU kernel's has neither."""
+    from autograder.engine import sandbox
+    require_sandbox()
+    isolation = copy.copy(sandbox.isolation())
+    isolation.gpu_nodes = [("/dev/null", "/dev/nvidia0"), ("/dev/zero", "/dev/nvidiactl")]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    folder = Path(tempfile.mkdtemp(prefix="gpu-sandbox-"))  # where the judge user may pass
+    os.chmod(folder, 0o711)
+    (folder / "work").mkdir()
+    box = sandbox.Sandbox(folder / "work", isolation, course_config.LIMITS, device=device)
+    try:
+        run = subprocess.run(box.wrap(["python", "-c", GPU_PROBE]), env=box.kernel_env(), capture_output=True,
+                             text=True, timeout=60)
+    finally:
+        box.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert run.returncode == 0, run.stderr
+    inside = json.loads(run.stdout)
+    if device == "cuda":
+        assert inside == {"nodes": ["nvidia0", "nvidiactl"], "node_usable": True, "address_space": "unlimited unlimited",
+                          "cuda_visible": "0"}
+        assert "memory=cgroup" in box.describe() or "memory=OFF(cuda)" in box.describe()
+    else:
+        limit = str(course_config.LIMITS.memory_mb << 20)
+        assert inside == {"nodes": [], "node_usable": False, "address_space": f"{limit} {limit}",
+                          "cuda_visible": None}
+
+
+def test_the_gpu_nodes_found_on_a_host_are_its_nvidia_and_dri_character_devices(tmp_path):
+    from autograder.engine import sandbox
+    if os.geteuid() != 0:
+        pytest.skip("making character devices needs root")
+    (tmp_path / "dri").mkdir()
+    for name in ("nvidia0", "nvidiactl", "nvidia-uvm", "dri/renderD128"):
+        os.mknod(tmp_path / name, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    (tmp_path / "nvidia-readme.txt").write_text("not a device")
+    found = [host for host, _ in sandbox.gpu_device_nodes(tmp_path)]
+    assert found == sorted(str(tmp_path / n) for n in ("nvidia0", "nvidiactl", "nvidia-uvm", "dri/renderD128"))

@@ -137,8 +137,8 @@ class Sandbox:
     def _bwrap(self) -> list:
         command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev"]
         if self.gpu:
-            for node in self.isolation.gpu_nodes:
-                command += ["--dev-bind", node, node]
+            for host, inside in self.isolation.gpu_nodes:
+                command += ["--dev-bind", host, inside]
         command += ["--remount-ro", "/dev", "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new
         for hidden in self.writable_tmpfs():  # an empty, small, private folder in its place
             command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
@@ -214,8 +214,9 @@ def course_folders() -> tuple:
 
 
 def gpu_device_nodes(dev: Path = Path("/dev")) -> list:
-    """The GPU's device nodes on this host (NVIDIA's and DRM's), as present."""
-    return sorted(str(node) for pattern in GPU_NODES for node in dev.glob(pattern) if node.is_char_device())
+    """The GPU's device nodes on this host (NVIDIA's and DRM's), as present: [(host, inside)]."""
+    nodes = sorted(str(node) for pattern in GPU_NODES for node in dev.glob(pattern) if node.is_char_device())
+    return [(node, node) for node in nodes]
 
 
 class SandboxUnavailable(RuntimeError):
