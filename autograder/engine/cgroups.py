@@ -143,6 +143,7 @@ def _enable_for_children(base: Path):
                 pass
         try:
             (base / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in NEEDED))
+            return
         except OSError:
             if attempt == 19:
                 raise
