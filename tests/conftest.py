@@ -1,4 +1,9 @@
-"""Shared fixtures: a CUDA skip with a reason. (The course is an installed package: `make venv`.)"""
+"""Shared fixtures: a CUDA skip with a reason, an ordinary user to grade as. (The course is an
+installed package: `make venv`.)"""
+import os
+import pwd
+import subprocess
+
 import pytest
 import torch
 
@@ -27,3 +32,31 @@ def require_sandbox():
     if shutil.which("bwrap"):
         pytest.fail(f"bubblewrap is installed but the sandbox does not work here [{sandbox.isolation().describe()}]")
     pytest.skip("bubblewrap is not installed (`make sandbox` installs it as root): grading ran unisolated")
+
+
+ORDINARY_USER = "coursegrader"  # made when the tests run as root
+
+
+def ordinary_user() -> str:
+    """An ordinary (non-root) account to grade as: "" when the tests already run as one."""
+    if os.geteuid() != 0:
+        return ""
+    if subprocess.run(["id", ORDINARY_USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", ORDINARY_USER], check=True, capture_output=True)
+    return ORDINARY_USER
+
+
+def as_user(command: list, user: str) -> list:
+    """`command` run as `user` ("": as we are)."""
+    if not user:
+        return command
+    account = pwd.getpwnam(user)
+    return ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups", *command]
+
+
+def give_to(folder, user: str):
+    """`folder` and everything in it owned by `user` (nothing when "")."""
+    if user:
+        account = pwd.getpwnam(user)
+        for path in (folder, *folder.rglob("*")):
+            os.lchown(path, account.pw_uid, account.pw_gid)

@@ -1,11 +1,17 @@
-"""The judge against bad and cheating submissions, graded together by the stock `nbgrader autograde`.
+"""The judge against bad and cheating submissions, graded together by the stock `nbgrader autograde`,
+once as root and once as an ordinary user (unprivileged bubblewrap, no cgroups, no judge user).
 
 Every student below does the first two levels honestly (4 points; `honest`) and then tries
 something: a cheat must earn nothing more, a broken notebook must get an honest score and a
 reason, and the rest of the class must be graded. Limits are shortened in this course copy.
 """
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -14,7 +20,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import require_sandbox
+from tests.conftest import as_user, give_to, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -91,9 +97,22 @@ CHEATS = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = demo.make_course(tmp_path_factory.mktemp("adversarial") / "course")
+GRADERS = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]
+
+
+def nbgrader(course: Path, user: str, *args):
+    """The stock nbgrader command line in `course`, as `user` ("": as we are)."""
+    command = as_user([str(Path(sys.executable).parent / "nbgrader"), *args], user)
+    return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "HOME": str(course.parent)})
+
+
+@pytest.fixture(scope="module", params=GRADERS)
+def graded(request):
+    user = ordinary_user() if request.param == "ordinary user" else ""
+    folder = Path(tempfile.mkdtemp(prefix="adversarial-"))
+    os.chmod(folder, 0o755)
+    course = demo.make_course(folder / "course")
     with open(course / "course_config.py", "a") as config:
         config.write("\nLIMITS = Limits(cell_s=4, notebook_s=40, call_s=10)\n")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
@@ -129,14 +148,16 @@ def graded(tmp_path_factory):
                     "{port}", str(listener.getsockname()[1]))
         demo.submit(course, student, SPEC, levels, edit=formatted)
 
-    run = demo.nbgrader(course, "autograde", SPEC.folder, check=False, capture=True)
+    give_to(folder, user)
+    run = nbgrader(course, user, "autograde", SPEC.folder)
     stop.set()
     rows = demo.gradebook_rows(course, SPEC)
     totals = {}
     for student, _, score, _ in rows:
         totals[student] = totals.get(student, 0) + score
-    yield course, run, totals, connections
+    yield course, run, totals, connections, user
     listener.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}  # files, network, processes
@@ -144,14 +165,14 @@ NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}
 
 @pytest.mark.parametrize("student", CHEATS)
 def test_each_submission_gets_exactly_the_score_its_honest_work_deserves(graded, student):
-    _, run, totals, _ = graded
+    _, run, totals, *_ = graded
     if student in NEED_SANDBOX:
         require_sandbox()
     assert totals[student] == pytest.approx(CHEATS[student][2]), run.stdout[-3000:] + run.stderr[-3000:]
 
 
 def test_the_whole_class_is_graded_and_the_run_lists_the_problems(graded):
-    course, run, totals, _ = graded
+    course, run, totals, *_ = graded
     assert set(totals) == set(CHEATS)
     out = run.stdout + run.stderr
     summary = out[out.index("Submissions with problems"):]
@@ -161,8 +182,8 @@ def test_the_whole_class_is_graded_and_the_run_lists_the_problems(graded):
 
 
 def test_broken_submissions_get_a_readable_reason_in_their_feedback(graded):
-    course, *_ = graded
-    demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN")
+    course, *_, user = graded
+    nbgrader(course, user, "generate_feedback", SPEC.folder, "--log-level=WARN")
     for student, reason in (("invalid_json", "could not be read"), ("os_exit", "killed the kernel"),
                             ("loop_ignoring_sigint", "killed the kernel"),
                             ("infinite_loop", "time limit")):
@@ -171,7 +192,7 @@ def test_broken_submissions_get_a_readable_reason_in_their_feedback(graded):
 
 
 def test_no_connection_left_the_sandbox(graded):
-    *_, connections = graded
+    *_, connections, _ = graded
     require_sandbox()
     assert connections == []
 
@@ -202,8 +223,20 @@ def test_no_student_process_outlives_grading(graded):
 
 
 def test_grading_twice_gives_the_same_scores(graded):
-    course, _, totals, _ = graded
-    demo.nbgrader(course, "autograde", SPEC.folder, "--force", "--student=monkeypatch_allclose",
-                  "--log-level=WARN", capture=True)
+    course, _, totals, _, user = graded
+    nbgrader(course, user, "autograde", SPEC.folder, "--force", "--student=monkeypatch_allclose", "--log-level=WARN")
     again = sum(r[2] for r in demo.gradebook_rows(course, SPEC) if r[0] == "monkeypatch_allclose")
     assert again == totals["monkeypatch_allclose"]
+
+
+def test_as_an_ordinary_user_the_layers_are_the_unprivileged_ones(graded):
+    """What the ordinary user's run had: bubblewrap unprivileged, its own user, the per-sandbox
+    process limit (the cgroups and the judge user need root)."""
+    course, *_, user = graded
+    require_sandbox()
+    result = json.loads((course / "grading_results" / SPEC.folder / "honest.json").read_text())
+    layers = result["isolation"]["layers"]
+    if user or os.geteuid() != 0:
+        assert "bwrap=on user=self" in layers and "processes=per-sandbox" in layers
+    else:
+        assert "bwrap=on user=coursejudge" in layers

@@ -18,10 +18,9 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import require_sandbox
+from tests.conftest import as_user, give_to, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
-ORDINARY_USER = "coursegrader"  # made when the tests run as root
 
 PROBE = '''
 import json, os, socket, subprocess, sys
@@ -81,12 +80,9 @@ def grade(notebook: Path, user: str = "", python: str = sys.executable, **env):
     """`python -m autograder.engine.grade_one NOTEBOOK --json` (as `user` when given): the run."""
     command = [python, "-m", "autograder.engine.grade_one", str(notebook), "--json"]
     home = Path(tempfile.mkdtemp(prefix="grader-home-"))
-    if user:
-        account = pwd.getpwnam(user)
-        os.chown(home, account.pw_uid, account.pw_gid)
-        command = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups", *command]
+    give_to(home, user)
     try:
-        return subprocess.run(command, cwd=course_config.ROOT, capture_output=True, text=True, timeout=300,
+        return subprocess.run(as_user(command, user), cwd=course_config.ROOT, capture_output=True, text=True, timeout=300,
                               env={**os.environ, "HOME": str(home), **env})
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -97,14 +93,6 @@ def probe_report(run) -> tuple:
     result = json.loads(run.stdout)
     text = "".join(o.get("text", "") for cell in result["outputs"] for o in cell)
     return json.loads(text.split("PROBE ", 1)[1].splitlines()[0]), result
-
-
-def ordinary_user() -> str:
-    if os.geteuid() != 0:
-        return ""  # we are one
-    if subprocess.run(["id", ORDINARY_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--create-home", ORDINARY_USER], check=True, capture_output=True)
-    return ORDINARY_USER
 
 
 def test_as_root_everything_is_bounded(probe_notebook):
