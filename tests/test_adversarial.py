@@ -9,8 +9,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import as_user, give_to, ordinary_user, require_sandbox
+from tests.conftest import GRADERS, give_to, nbgrader_as as nbgrader, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -95,16 +93,6 @@ CHEATS = {
         HONEST_SCORE),
     "huge_output": (HONEST, add_cell("for i in range(200000):\n    print('x' * 100)"), HONEST_SCORE),
 }
-
-
-GRADERS = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]
-
-
-def nbgrader(course: Path, user: str, *args):
-    """The stock nbgrader command line in `course`, as `user` ("": as we are)."""
-    command = as_user([str(Path(sys.executable).parent / "nbgrader"), *args], user)
-    return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "HOME": str(course.parent)})
 
 
 @pytest.fixture(scope="module", params=GRADERS)

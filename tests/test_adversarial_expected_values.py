@@ -1,14 +1,21 @@
 """DESIGN rule 7: no expected value within the student's reach. A student's code may read its
 callers' frames, scan `gc.get_objects()` or patch torch in the kernel before the judge's helpers
 run: each cheat below earns nothing over its honest twin, graded by `nbgrader autograde` on
-04_seq2seq_translation (whose checks train models beside the student's code).
+04_seq2seq_translation (whose checks train models beside the student's code), as root and as an
+ordinary user.
 
 The twin's Seq2Seq learns nothing (its decoder ignores the encoder); each cheat is the twin plus
 one way of finding the expected output while the judge runs the student's code."""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 import course_config
 from autograder.tools import demo
+from tests.conftest import GRADERS, give_to, nbgrader_as, ordinary_user
 
 SPEC = course_config.assignment("seq2seq_translation")
 HONEST = ["make_batch", "seq2seq_model", "translated"]
@@ -66,18 +73,23 @@ def with_peek(peek):
     return edit
 
 
-@pytest.fixture(scope="module")
-def totals(tmp_path_factory):
-    course = demo.make_course(tmp_path_factory.mktemp("rule7") / "course")
+@pytest.fixture(scope="module", params=GRADERS)
+def totals(request):
+    user = ordinary_user() if request.param == "ordinary user" else ""
+    folder = Path(tempfile.mkdtemp(prefix="rule7-"))
+    os.chmod(folder, 0o755)
+    course = demo.make_course(folder / "course")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     for student, peek in PEEKS.items():
         demo.submit(course, student, SPEC, HONEST, edit=with_peek(peek))
-    run = demo.nbgrader(course, "autograde", SPEC.folder, check=False, capture=True)
+    give_to(folder, user)
+    run = nbgrader_as(course, user, "autograde", SPEC.folder)
     assert run.returncode == 0, run.stderr[-3000:]
     scores = {}
     for student, level, score, _ in demo.gradebook_rows(course, SPEC):
         scores.setdefault(student, {})[level] = score
-    return scores
+    yield scores
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("cheat", [name for name in PEEKS if name != "honest_twin"])
