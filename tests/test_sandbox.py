@@ -211,13 +211,36 @@ def test_a_venv_from_an_interpreter_the_sandbox_hides_works_inside_it(probe_note
         pytest.skip("not running as root")
     user = ordinary_user() if who == "ordinary user" else ""
     venv = hidden_interpreter_venv(user or pwd.getpwuid(os.geteuid()).pw_name)
+    python = str(venv / "bin" / "python")
     try:
-        report, result = probe_report(grade(probe_notebook, user, python=str(venv / "bin" / "python")))
+        fresh = probe_report(grade(probe_notebook, user, python=python))  # a kernel started afresh
+        forked = probe_report(grade_on_a_worker(probe_notebook, user, python))  # forked by a worker's factory
     finally:
         shutil.rmtree(venv.parent, ignore_errors=True)
-    assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
-    assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
-    assert report["course_root_visible"] is False and report["allocated_6_gib"] is False
+    for report, result in (fresh, forked):
+        assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
+        assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
+        assert report["course_root_visible"] is False and report["allocated_6_gib"] is False
+    assert forked[1]["timings"]["kernel_start_s"] < fresh[1]["timings"]["kernel_start_s"]
+
+
+ON_A_WORKER = """
+import json, sys
+from pathlib import Path
+import course_config
+from autograder.engine.classroom import grade_class
+from autograder.engine.submission import Submission
+spec = course_config.assignment(sys.argv[2])
+first, second = (Submission.from_path(Path(sys.argv[1]), spec.folder, name) for name in ("warm-up", "probe"))
+print(json.dumps(grade_class([first, second], workers=1)[1]))
+"""
+
+
+def grade_on_a_worker(notebook: Path, user: str, python: str):
+    """The probe graded on a Dask worker (its second submission: a kernel forked by the factory)."""
+    command = as_user([python, "-c", ON_A_WORKER, str(notebook), SPEC.folder], user)
+    return subprocess.run(command, cwd=course_config.ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HOME": str(notebook.parent)})
 
 
 GPU_PROBE = '''
