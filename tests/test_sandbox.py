@@ -18,7 +18,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import as_user, give_to, ordinary_user, require_sandbox
+from tests.conftest import GRADERS, as_user, give_to, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 
@@ -92,7 +92,9 @@ def probe_report(run) -> tuple:
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
     text = "".join(o.get("text", "") for cell in result["outputs"] for o in cell)
-    return json.loads(text.split("PROBE ", 1)[1].splitlines()[0]), result
+    report = json.loads(text.split("PROBE ", 1)[1].splitlines()[0])
+    print(f"PROBE {report} [{result['isolation']['layers']}]")  # shown with pytest -s
+    return report, result
 
 
 def test_as_root_everything_is_bounded(probe_notebook):
@@ -124,13 +126,16 @@ def test_without_bubblewrap_grading_is_refused_by_default(probe_notebook):
     assert "apt-get install bubblewrap" in run.stderr and "ALLOW_UNISOLATED" in run.stderr
 
 
-def test_without_bubblewrap_when_allowed_what_is_left_still_binds_and_it_says_so(probe_notebook):
-    report, result = probe_report(grade(probe_notebook, COURSE_BWRAP="no-such-bwrap", COURSE_ALLOW_UNISOLATED="1"))
+@pytest.mark.parametrize("who", GRADERS)
+def test_without_bubblewrap_when_allowed_what_is_left_still_binds_and_it_says_so(probe_notebook, who):
+    user = ordinary_user() if who == "ordinary user" else ""
+    report, result = probe_report(grade(probe_notebook, user, COURSE_BWRAP="no-such-bwrap",
+                                        COURSE_ALLOW_UNISOLATED="1"))
     assert result["isolation"]["warnings"] and "unisolated" in result["isolation"]["warnings"][0]
     assert "bwrap=OFF" in result["isolation"]["layers"]
     assert report["allocated_6_gib"] is False  # prlimit still binds
-    if os.geteuid() == 0:  # the judge user and cgroups still apply
-        assert report["uid"] != 0 and report["processes_started"] < 100
+    assert report["processes_started"] < 100  # the judge user's limit (root), or this user's own
+    assert report["uid"] != 0
     # what only bubblewrap gives is gone, and the verdict said so above
     assert report["course_root_visible"] is True and report["reached_grader_port"] is True
 

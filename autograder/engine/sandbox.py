@@ -170,6 +170,8 @@ class Sandbox:
             limits.insert(0, f"--as={self.limits.memory_mb << 20}")
         if self.isolation.user:  # the judge user's processes of every sandbox together (a backstop)
             limits.append(f"--nproc={self.limits.processes * 8 * (os.cpu_count() or 1)}")
+        elif not self.isolation.bwrap:  # an ordinary user without bwrap: counted over all its processes
+            limits.append(f"--nproc={_tasks_of(os.getuid()) + self.limits.processes}")
         return ["prlimit", *limits, "--"]
 
     def _cgroup(self):
@@ -181,6 +183,19 @@ class Sandbox:
         procs = " ".join(f'"{path}"' for path in self._cgroup().procs)
         # the shell puts itself into the cgroups, then becomes the kernel command
         return ["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"', "sh"]
+
+
+def _tasks_of(uid: int) -> int:
+    """How many processes and threads `uid` runs now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count
 
 
 def _under(path: str, folders) -> bool:
@@ -249,16 +264,15 @@ class Isolation:
     def describe(self) -> str:
         """Which layers are on (the isolation line)."""
         user = self.user.pw_name if self.user else ("self" if os.geteuid() else "ROOT")
-        processes = "per-sandbox" if self.bwrap else ("user" if self.user else "OFF")
+        processes = "per-sandbox" if self.bwrap else "user"
         cgroups = self.cgroups.kind or "off"
         return (f"bwrap={'on' if self.bwrap else 'OFF'} user={user} prlimit=on processes={processes} "
                 f"cgroups={cgroups} kernel-namespaces={'on' if self.forks else 'off'}")
 
     def _unisolated_warning(self) -> str:
         from autograder.messages import t
-        off_zh = "文件隔离（课程文件可读）、网络隔离、进程命名空间" + ("" if self.user else "、进程数上限")
-        off_en = ("file isolation (the course's files were readable), network isolation, PID namespace"
-                  + ("" if self.user else ", process limit"))
+        off_zh = "文件隔离（课程文件可读）、网络隔离、进程命名空间"
+        off_en = "file isolation (the course's files were readable), network isolation, PID namespace"
         return t(f"警告：沙箱不可用（{self.why_no_bwrap}），学生代码未经隔离运行；关闭的：{off_zh}；"
                  f"仍有：资源上限（prlimit）" + ("、评分专用用户" if self.user else "")
                  + ("、cgroup" if self.cgroups.kind else "") + "（评分仍在学生进程之外）",
