@@ -2,7 +2,8 @@
 # virtual environment first if it is missing.
 VENV := .venv
 PY := $(VENV)/bin/python
-# A world-readable interpreter (Debian's), so the sandboxed kernel's user can run it too.
+# Debian's interpreter where there is one (any other works too: the sandbox binds a venv's hidden
+# interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
 .PHONY: demo test release sandbox browser report bench gpu-check clean
