@@ -73,6 +73,14 @@ def on(device, module, *tensors):
     return _cpu(result)
 
 
+def unroll(step, xs, h0):
+    """(the last output, the last hidden state) of `step(x, h) -> (output, h)` over the steps xs."""
+    h, output = h0, None
+    for x in xs:
+        output, h = step(x, h)
+    return output, h
+
+
 def _cpu(value):
     if isinstance(value, torch.Tensor):
         return value.cpu()
@@ -151,15 +159,9 @@ def check_rnn_module(student, rng, device, steps, B=3, I=6, H=5, O=4):
     state = rnn_state(rng, I, H, O)
     xs, h0 = torch.randn(steps, B, I, generator=rng), torch.randn(B, H, generator=rng) * 0.5
     module = build(student, device, "RNN", (I, H, O), state)
-
-    def unroll(step):
-        h, output = h0, None
-        for x in xs:
-            output, h = step(x, h)
-        return output, h
-    got = unroll(lambda x, h: student.method(module, "__call__", x, h, device=device))
-    expected = unroll(lambda x, h: oracle_rnn_step(state, x, h, device))
-    wrong = module_mistakes("rnn_module", "RNN", (I, H, O), state, lambda m: unroll(m))
+    got = unroll(lambda x, h: student.method(module, "__call__", x, h, device=device), xs, h0)
+    expected = unroll(lambda x, h: oracle_rnn_step(state, x, h, device), xs, h0)
+    wrong = module_mistakes("rnn_module", "RNN", (I, H, O), state, lambda m: unroll(m, xs, h0))
     expect_all(got, expected, device, ["output", "hidden"], wrong)
 
 
@@ -225,20 +227,14 @@ def check_gru_cell(student, rng, device, steps, B=3, I=6, H=5, O=4):
     state = gru_cell_state(rng, I, H, O)
     xs, h0 = torch.randn(steps, B, I, generator=rng), torch.randn(B, H, generator=rng) * 0.5
     module = student_gru_cell(student, device, I, H, O, state)
-
-    def unroll(step):
-        h, output = h0, None
-        for x in xs:
-            output, h = step(x, h)
-        return output, h
-    got = unroll(lambda x, h: student.method(module, "__call__", x, h, device=device))
+    got = unroll(lambda x, h: student.method(module, "__call__", x, h, device=device), xs, h0)
     cell = oracle_gru_cell(state, I)
 
     def oracle_step(x, h):
         new_h = on(device, cell, x, h)
         return F.log_softmax(new_h @ state["output.weight"].T + state["output.bias"], dim=1), new_h
-    expected = unroll(oracle_step)
-    wrong = module_mistakes("gru_cell", "GRUCell", (I, H, O), state, lambda m: unroll(m))
+    expected = unroll(oracle_step, xs, h0)
+    wrong = module_mistakes("gru_cell", "GRUCell", (I, H, O), state, lambda m: unroll(m, xs, h0))
     expect_all(got, expected, device, ["output", "hidden"], wrong)
 
 
