@@ -86,6 +86,14 @@ ASSIGNMENTS = (
         Level("lstm_cell", 2),
         Level("lstm_training", 2),
     ), device="cuda"),
+    Assignment("06_rnn_models", "rnn_models", (
+        Level("rnn_cell_stack", 2),
+        Level("rnn_module", 1),
+        Level("gru_cell", 2),
+        Level("bidirectional_gru", 2),
+        Level("rnn_model", 2),
+        Level("rnn_model_training", 1),
+    ), device="cuda"),
 )
 
 

@@ -13,7 +13,6 @@ def masked_softmax(X, valid_lens):
     """Softmax over the last axis that ignores positions at or after `valid_lens`."""
     # X: (B, Q, K); valid_lens: None, (B,) or (B, Q)
     ##########Begin##########
-    ### BEGIN SOLUTION
     if valid_lens is None:
         return nn.functional.softmax(X, dim=-1)
     shape = X.shape
@@ -26,7 +25,6 @@ def masked_softmax(X, valid_lens):
     mask = positions[None, :] < valid_lens[:, None]  # (B*Q, K)
     X = X.masked_fill(~mask, -1e6)  # a large negative: exp() makes it 0
     return nn.functional.softmax(X.reshape(shape), dim=-1)
-    ### END SOLUTION
     ##########End##########
 # </level>
 
@@ -42,12 +40,10 @@ class DotProductAttention(nn.Module):
     def forward(self, queries, keys, values, valid_lens=None):
         # queries: (B, Q, d); keys: (B, K, d); values: (B, K, v)
         ##########Begin##########
-        ### BEGIN SOLUTION
         d = queries.shape[-1]
         scores = torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(d)  # (B, Q, K)
         self.attention_weights = masked_softmax(scores, valid_lens)  # (B, Q, K)
         return torch.bmm(self.dropout(self.attention_weights), values)  # (B, Q, v)
-        ### END SOLUTION
         ##########End##########
 # </level>
 
@@ -56,25 +52,21 @@ class DotProductAttention(nn.Module):
 def transpose_qkv(X, num_heads):
     """Split the last axis into heads and fold the heads into the batch."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     # X: (B, N, D) -> (B, N, h, D/h)
     X = X.reshape(X.shape[0], X.shape[1], num_heads, -1)
     # -> (B, h, N, D/h)
     X = X.permute(0, 2, 1, 3)
     # -> (B*h, N, D/h)
     return X.reshape(-1, X.shape[2], X.shape[3])
-    ### END SOLUTION
     ##########End##########
 
 
 def transpose_output(X, num_heads):
     """Undo `transpose_qkv`: (B*h, N, D/h) -> (B, N, D)."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     X = X.reshape(-1, num_heads, X.shape[1], X.shape[2])  # (B, h, N, D/h)
     X = X.permute(0, 2, 1, 3)  # (B, N, h, D/h)
     return X.reshape(X.shape[0], X.shape[1], -1)  # (B, N, D)
-    ### END SOLUTION
     ##########End##########
 # </level>
 
@@ -96,7 +88,6 @@ class MultiHeadAttention(nn.Module):
     def forward(self, queries, keys, values, valid_lens):
         # queries: (B, Q, query_size); keys, values: (B, K, key_size / value_size)
         ##########Begin##########
-        ### BEGIN SOLUTION
         queries = transpose_qkv(self.W_q(queries), self.num_heads)  # (B*h, Q, D/h)
         keys = transpose_qkv(self.W_k(keys), self.num_heads)  # (B*h, K, D/h)
         values = transpose_qkv(self.W_v(values), self.num_heads)  # (B*h, K, D/h)
@@ -106,7 +97,6 @@ class MultiHeadAttention(nn.Module):
         output = self.attention(queries, keys, values, valid_lens)  # (B*h, Q, D/h)
         output_concat = transpose_output(output, self.num_heads)  # (B, Q, D)
         return self.W_o(output_concat)
-        ### END SOLUTION
         ##########End##########
 # </level>
 
@@ -114,13 +104,11 @@ class MultiHeadAttention(nn.Module):
 # <level: attention_shapes>
 # batch 2, 4 queries, 6 key-value pairs, num_hiddens 100, 5 heads
 ##########Begin##########
-### BEGIN SOLUTION
 queries_after_W_q = (2, 4, 100)
 keys_after_W_k = (2, 6, 100)
 queries_after_transpose_qkv = (10, 4, 20)
 keys_after_transpose_qkv = (10, 6, 20)
 attention_weights_shape = (10, 4, 6)
 output_shape = (2, 4, 100)
-### END SOLUTION
 ##########End##########
 # </level>

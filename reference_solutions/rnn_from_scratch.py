@@ -18,7 +18,6 @@ def get_lstm_params(vocab_size, num_hiddens, device):
     """[W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q]"""
     num_inputs = num_outputs = vocab_size
     ##########Begin##########
-    ### BEGIN SOLUTION
     def normal(shape):
         return torch.randn(size=shape, device=device) * 0.01
 
@@ -37,24 +36,20 @@ def get_lstm_params(vocab_size, num_hiddens, device):
     for param in params:
         param.requires_grad_(True)
     return params
-    ### END SOLUTION
     ##########End##########
 
 
 def init_lstm_state(batch_size, num_hiddens, device):
     """(H, C), both zeros of shape (B, H)."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     return (torch.zeros((batch_size, num_hiddens), device=device),
             torch.zeros((batch_size, num_hiddens), device=device))
-    ### END SOLUTION
     ##########End##########
 
 
 def lstm(inputs, state, params):
     """inputs: T steps of (B, V); state: (H, C) -> outputs (T*B, V), (H, C)"""
     ##########Begin##########
-    ### BEGIN SOLUTION
     [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q] = params
     H, C = state  # (B, H), (B, H)
     outputs = []
@@ -67,7 +62,6 @@ def lstm(inputs, state, params):
         H = O * torch.tanh(C)  # (B, H)
         outputs.append(H @ W_hq + b_q)  # (B, V)
     return torch.cat(outputs, dim=0), (H, C)  # (T*B, V)
-    ### END SOLUTION
     ##########End##########
 # </level>
 
@@ -77,7 +71,6 @@ def get_params(vocab_size, num_hiddens, device):
     """[W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q]"""
     num_inputs = num_outputs = vocab_size
     ##########Begin##########
-    ### BEGIN SOLUTION
     def normal(shape):
         return torch.randn(size=shape, device=device) * 0.01
 
@@ -95,23 +88,19 @@ def get_params(vocab_size, num_hiddens, device):
     for param in params:
         param.requires_grad_(True)
     return params
-    ### END SOLUTION
     ##########End##########
 
 
 def init_gru_state(batch_size, num_hiddens, device):
     """(H,): a tuple of one (B, H) zeros tensor."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     return (torch.zeros((batch_size, num_hiddens), device=device),)
-    ### END SOLUTION
     ##########End##########
 
 
 def gru(inputs, state, params):
     """inputs: T steps of (B, V); state: (H,) -> outputs (T*B, V), (H,)"""
     ##########Begin##########
-    ### BEGIN SOLUTION
     W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
     H, = state  # (B, H)
     outputs = []
@@ -122,7 +111,6 @@ def gru(inputs, state, params):
         H = Z * H + (1 - Z) * H_tilda  # (B, H)
         outputs.append(H @ W_hq + b_q)  # (B, V)
     return torch.cat(outputs, dim=0), (H,)  # (T*B, V)
-    ### END SOLUTION
     ##########End##########
 # </level>
 
@@ -132,7 +120,6 @@ def get_multi_lstm_params(vocab_size, num_hiddens, num_layers, device):
     """12 tensors per layer (as get_lstm_params, layer l > 0 reading H inputs), then W_hq, b_q."""
     num_inputs = num_outputs = vocab_size
     ##########Begin##########
-    ### BEGIN SOLUTION
     def normal(shape):
         return torch.randn(size=shape, device=device) * 0.01
 
@@ -151,25 +138,21 @@ def get_multi_lstm_params(vocab_size, num_hiddens, num_layers, device):
     for param in params:
         param.requires_grad_(True)
     return params
-    ### END SOLUTION
     ##########End##########
 
 
 def init_multi_lstm_state(batch_size, num_hiddens, num_layers, device):
     """[(H, C)] * num_layers, zeros of shape (B, H)."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     return [(torch.zeros((batch_size, num_hiddens), device=device),
              torch.zeros((batch_size, num_hiddens), device=device))
             for _ in range(num_layers)]
-    ### END SOLUTION
     ##########End##########
 
 
 def multi_lstm(inputs, state, params, num_layers):
     """inputs: T steps of (B, V); state: [(H, C)] per layer -> outputs (T*B, V), [(H, C)] per layer"""
     ##########Begin##########
-    ### BEGIN SOLUTION
     new_state = []
     layer_inputs = list(inputs)  # T steps of (B, V), then of (B, H)
     for layer in range(num_layers):
@@ -189,7 +172,6 @@ def multi_lstm(inputs, state, params, num_layers):
     W_hq, b_q = params[-2], params[-1]
     outputs = [H @ W_hq + b_q for H in layer_inputs]  # T of (B, V)
     return torch.cat(outputs, dim=0), new_state  # (T*B, V)
-    ### END SOLUTION
     ##########End##########
 # </level>
 
@@ -203,12 +185,10 @@ class LSTMCell(nn.Module):
         self.hidden_size = hidden_size
         self.cell_size = cell_size  # = hidden_size: H = O * tanh(C)
         ##########Begin##########
-        ### BEGIN SOLUTION
         self.forget_gate = nn.Linear(input_size + hidden_size, cell_size)
         self.input_gate = nn.Linear(input_size + hidden_size, cell_size)
         self.output_gate = nn.Linear(input_size + hidden_size, cell_size)
         self.candidate = nn.Linear(input_size + hidden_size, cell_size)
-        ### END SOLUTION
         ##########End##########
         self.output = nn.Linear(hidden_size, output_size)
         self.softmax = nn.LogSoftmax(dim=1)
@@ -216,7 +196,6 @@ class LSTMCell(nn.Module):
     def forward(self, input, hidden, cell):
         # input: (B, input_size); hidden, cell: (B, H)
         ##########Begin##########
-        ### BEGIN SOLUTION
         combined = torch.cat((input, hidden), 1)  # (B, input_size + H)
         f_gate = torch.sigmoid(self.forget_gate(combined))  # (B, H)
         i_gate = torch.sigmoid(self.input_gate(combined))
@@ -226,7 +205,6 @@ class LSTMCell(nn.Module):
         hidden = o_gate * torch.tanh(cell)  # (B, H)
         output = self.softmax(self.output(hidden))  # (B, output_size)
         return output, hidden, cell
-        ### END SOLUTION
         ##########End##########
 
     def initHidden(self):
@@ -319,11 +297,9 @@ def predict(prefix, num_preds, net, idx_to_char, device):
 def grad_clipping(params, theta):
     """Scale every gradient by theta / ||g|| when the global norm ||g|| of all of them exceeds theta."""
     ##########Begin##########
-    ### BEGIN SOLUTION
     norm = torch.sqrt(sum(torch.sum(p.grad ** 2) for p in params))
     if norm > theta:
         for param in params:
             param.grad[:] *= theta / norm
-    ### END SOLUTION
     ##########End##########
 # </level>

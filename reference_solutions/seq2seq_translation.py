@@ -26,7 +26,6 @@ torch.set_num_threads(1)
 # <level: make_batch>
 # 对数据进行编码部分 / encoding the data
 ##########Begin##########
-### BEGIN SOLUTION
 def make_batch(seq_data):
     input_batch, output_batch, target_batch = [], [], []
     for word, translation in seq_data:
@@ -44,7 +43,6 @@ def make_batch(seq_data):
 
 
 input_batch, output_batch, target_batch = make_batch(seq_data)
-### END SOLUTION
 ##########End##########
 # </level>
 
@@ -52,7 +50,6 @@ input_batch, output_batch, target_batch = make_batch(seq_data)
 # <level: seq2seq_model>
 # 模型类定义 / the model
 ##########Begin##########
-### BEGIN SOLUTION
 class Seq2Seq(nn.Module):
     def __init__(self):
         super(Seq2Seq, self).__init__()
@@ -68,7 +65,6 @@ class Seq2Seq(nn.Module):
         outputs, _ = self.decoder(dec_input, h_states)  # (T+1, B, H): starts from that state
         outputs = self.fc(outputs)  # (T+1, B, C)
         return outputs
-### END SOLUTION
 ##########End##########
 # </level>
 
@@ -81,7 +77,6 @@ optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
 
 # 模型训练过程 / training
 ##########Begin##########
-### BEGIN SOLUTION
 for epoch in range(3000):
     hidden = torch.zeros(1, batch_size, n_hidden)  # (1, B, H)
     optimizer.zero_grad()
@@ -94,7 +89,6 @@ for epoch in range(3000):
     if loss.item() < 0.001:  # 每个位置都已预测正确且很有把握：停 / every position right, and confidently: stop
         break
 print(f"epoch {epoch}: loss {loss.item():.5f}")
-### END SOLUTION
 ##########End##########
 # </level>
 
@@ -102,7 +96,6 @@ print(f"epoch {epoch}: loss {loss.item():.5f}")
 # <level: translated>
 # 模型验证过程函数 / translating a word
 ##########Begin##########
-### BEGIN SOLUTION
 def translated(word):
     input_batch, output_batch, _ = make_batch([[word, 'P' * len(word)]])  # the decoder gets 'S' + padding
     hidden = torch.zeros(1, 1, n_hidden)  # (1, 1, H)
@@ -112,7 +105,6 @@ def translated(word):
     end = decode.index('P')  # the translation ends where the padding starts
     translated = ''.join(decode[:end])
     print(translated)
-### END SOLUTION
 ##########End##########
 # </level>
 

@@ -2,6 +2,7 @@
 release/ holds no solution code and no hidden checks."""
 
 import nbformat
+import pytest
 
 import course_config
 from autograder.tools import build
@@ -56,3 +57,47 @@ def test_coursekit_copies_are_generated():
     for spec in course_config.ASSIGNMENTS:
         copy = (ROOT / "source" / spec.folder / "coursekit.py").read_text()
         assert copy == build.coursekit_text()
+
+
+def _toy_course(tmp_path, cells):
+    """A course root holding one assignment `99_toy` whose notebook is `cells` (code sources)."""
+    (tmp_path / "reference_solutions").mkdir()
+    (tmp_path / "reference_solutions" / "toy.py").write_text(
+        "# <level: double>\ndef double(x):\n    ##########Begin##########\n    return 2 * x\n"
+        "    ##########End##########\n# </level>\n")
+    folder = tmp_path / "source" / "99_toy"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(nb, folder / "toy.ipynb")
+    return course_config.Assignment("99_toy", "toy", (course_config.Level("double", 3),))
+
+
+def test_marker_cells_become_the_levels_cells_with_course_configs_points(tmp_path):
+    """An author writes `# <level: NAME>` and `# <check: NAME>`; the build stamps grade ids, points
+    and nbgrader's solution markers (the reference carries only the Begin/End region)."""
+    spec = _toy_course(tmp_path, ["# <level: double>", "# <check: double>\n# 评测 / Check\nprint(double(2))"])
+    solution, check = build.synced_notebook(spec, tmp_path).cells
+    assert solution.metadata.nbgrader == build.nbgrader_metadata("level", spec.levels[0])
+    assert solution.metadata.nbgrader["grade_id"] == "double" and solution.metadata.nbgrader["solution"]
+    assert solution.source == ("def double(x):\n    ##########Begin##########\n    ### BEGIN SOLUTION\n"
+                               "    return 2 * x\n    ### END SOLUTION\n    ##########End##########")
+    assert check.metadata.nbgrader["grade_id"] == "check_double" and check.metadata.nbgrader["points"] == 3
+    assert check.metadata.nbgrader["locked"] and check.source == "# 评测 / Check\nprint(double(2))"
+
+
+def test_points_follow_course_config_on_every_build(tmp_path):
+    spec = _toy_course(tmp_path, ["# <level: double>", "# <check: double>\nprint(double(2))"])
+    stamped = build.synced_notebook(spec, tmp_path)
+    nbformat.write(stamped, tmp_path / "source" / "99_toy" / "toy.ipynb")
+    spec = course_config.Assignment("99_toy", "toy", (course_config.Level("double", 5),))
+    assert build.synced_notebook(spec, tmp_path).cells[1].metadata.nbgrader["points"] == 5
+
+
+@pytest.mark.parametrize("cells, problem", [
+    (["# <level: double>"], "needs one `# <check: double>` cell, found 0"),
+    (["# <level: double>", "# <check: double>\n1", "# <check: double>\n2"], "found 2"),
+    (["# <level: double>", "# <check: double>\n1", "# <check: triple>\n2"], "not a level of 99_toy")])
+def test_the_build_stops_on_a_missing_doubled_or_unknown_level_cell(tmp_path, cells, problem):
+    spec = _toy_course(tmp_path, cells)
+    with pytest.raises(SystemExit, match=problem.replace("(", r"\(").replace("`", ".")):
+        build.synced_notebook(spec, tmp_path)

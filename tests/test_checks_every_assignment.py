@@ -1,9 +1,9 @@
 """What every assignment's hidden checks must do (DESIGN rule 4): the reference passes them all
 (on CPU, and on CUDA where present), the untouched release notebook scores 0 on every level,
 and every known-wrong implementation beside the reference is rejected with its own message.
-Each tests/test_checks_<name>.py adds what is particular to its assignment."""
-import importlib
-
+Each tests/test_checks_<name>.py adds what is particular to its assignment (tests/checks_helpers.py).
+Every check here is parametrised by course_config.ASSIGNMENTS: a new assignment is under contract
+as soon as it is declared there."""
 import nbformat
 import pytest
 
@@ -11,17 +11,18 @@ import course_config
 from autograder.engine.judge import judge
 from autograder.engine.submission import is_check_cell
 from autograder.engine.student import LocalStudent
+from tests import checks_helpers
 from tests.conftest import devices
 
 SPECS = course_config.ASSIGNMENTS
 
 
 def reference(spec):
-    return importlib.import_module(f"reference_solutions.{spec.name}")
+    return checks_helpers.reference(spec.name)
 
 
 def known_wrong(spec):
-    return importlib.import_module(f"reference_solutions.known_wrong.{spec.name}").WRONG
+    return checks_helpers.known_wrong(spec.name)
 
 
 def release_as_submitted(spec) -> LocalStudent:

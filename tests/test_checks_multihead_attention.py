@@ -7,20 +7,15 @@ import reference_solutions.multihead_attention as ref
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.multihead_attention import WRONG
+from tests.checks_helpers import judge_wrong, not_full_marks
 from tests.seed_code import read
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
 
 
-def full_marks(results):
-    return {lv: (r.score, r.points) for lv, r in results.items() if r.score != r.points}
-
-
 def test_diagnosis_names_the_mistake():
-    wrong = next(w for w in WRONG if w.name == "no_sqrt_scaling")
-    result = judge("multihead_attention", LocalStudent.from_module(ref, **wrong.overrides),
-                   levels=["dot_product_attention"])["dot_product_attention"]
+    result = judge_wrong("multihead_attention", "no_sqrt_scaling")
     assert all("1/sqrt(d)" in c.message for c in result.checks if not c.passed)
     assert result.score == 0
 
@@ -30,12 +25,12 @@ def test_seed_000_code_is_accepted_as_written():
         "\n".join(f"{name} = {getattr(ref, name)!r}" for name in (
             "queries_after_W_q", "keys_after_W_k", "queries_after_transpose_qkv",
             "keys_after_transpose_qkv", "attention_weights_shape", "output_shape"))
-    assert full_marks(judge("multihead_attention", LocalStudent.from_source(source))) == {}
+    assert not_full_marks(judge("multihead_attention", LocalStudent.from_source(source))) == {}
 
 
 def test_vectorised_variants_are_accepted():
     student = LocalStudent.from_source(read("vectorised_attention.py"))
-    assert full_marks(judge("multihead_attention", student)) == {}
+    assert not_full_marks(judge("multihead_attention", student)) == {}
 
 
 def test_grading_is_reproducible():

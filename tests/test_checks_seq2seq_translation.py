@@ -9,14 +9,11 @@ import reference_solutions.seq2seq_translation as ref
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.seq2seq_translation import WRONG
+from tests.checks_helpers import not_full_marks
 from tests.seed_code import read
 
 SPEC = course_config.assignment("seq2seq_translation")
 LEVELS = [lv.name for lv in SPEC.levels]
-
-
-def full_marks(results):
-    return {lv: (r.score, r.points) for lv, r in results.items() if r.score != r.points}
 
 
 def scaffold_header():
@@ -40,7 +37,7 @@ def seed_student(epochs):
 
 def test_seed_002_code_is_accepted():
     """头歌's reference answer, pasted into the regions (its loop run for 600 of its 5001 epochs)."""
-    assert full_marks(judge("seq2seq_translation", seed_student(epochs=600))) == {}
+    assert not_full_marks(judge("seq2seq_translation", seed_student(epochs=600))) == {}
 
 
 def test_hidden_training_check_trains_a_fresh_model_of_the_students_class():

@@ -53,9 +53,11 @@ def question_check(level_name, name, kind, key, wrongs, doc, options="ABCD"):
     return test
 
 
-def register(questions: dict, wrongs, namespace: dict):
+def register(questions: dict, reference, wrongs, namespace: dict):
     """One check `test_<name>` per question in `namespace` (a checks module's globals()).
 
-    questions: {name: (level, kind, key, options, doc)}; wrongs: the assignment's Registry."""
-    for name, (level_name, kind, key, options, doc) in questions.items():
+    questions: {name: (level, kind, options, doc)}; the key of question `name` is the reference
+    module's `name` (the answer key is written once, there); wrongs: the assignment's Registry."""
+    for name, (level_name, kind, options, doc) in questions.items():
+        key = normalise(getattr(reference, name), kind, options)
         namespace[f"test_{name}"] = question_check(level_name, name, kind, key, wrongs.of(level_name), doc, options)

@@ -1,5 +1,6 @@
-"""Benchmark of 05_rnn_from_scratch: the hidden training check's time and perplexity, and the
-scratch LSTM against nn.LSTM (forward + backward), side by side.
+"""Benchmark of the recurrent assignments: the hidden training checks' time and perplexity
+(05_rnn_from_scratch's scratch LSTM, 06_rnn_models's RNNModel over nn.GRU), and the scratch LSTM
+against nn.LSTM (forward + backward), side by side.
 
     python -m autograder.tools.bench_rnn            CPU, one thread (as the grading kernel), and CUDA if present
 
@@ -12,7 +13,9 @@ import torch
 from torch import nn
 
 import reference_solutions.rnn_from_scratch as ref
+import reference_solutions.rnn_models as models_ref
 from autograder.checks import test_rnn_from_scratch as checks
+from autograder.checks import test_rnn_models as models_checks
 from autograder.engine.student import LocalStudent
 
 
@@ -25,6 +28,19 @@ def training_check():
     trained = student.run(checks.train_char_lstm, corpus, params, *checks.TRAINING.values())
     seconds = time.perf_counter() - start
     return seconds, checks.perplexity(trained, corpus, **checks.TRAINING)
+
+
+def model_training_check():
+    """06's hidden training check as the judge runs it: one student.run, then the perplexity here."""
+    vocab_size, corpus = models_checks.hidden_corpus()
+    weights = models_checks.initial_weights(torch.Generator().manual_seed(0), vocab_size,
+                                            models_checks.TRAINING["num_hiddens"])
+    student = LocalStudent.from_module(models_ref)
+    start = time.perf_counter()
+    trained = student.run(models_checks.train_rnn_model, corpus, weights, *models_checks.TRAINING.values())
+    seconds = time.perf_counter() - start
+    return seconds, models_checks.perplexity(trained, corpus, **models_checks.TRAINING), \
+        models_checks.perplexity(weights, corpus, **models_checks.TRAINING)
 
 
 def fused_lstm(inputs, state, params):
@@ -83,8 +99,11 @@ def main():
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     torch.set_num_threads(1)  # as the grading kernel (course_config.KERNEL_THREADS)
     seconds, ppl = training_check()
-    print(f"hidden training check ({checks.TRAINING}): {seconds:.1f} s, perplexity {ppl:.2f} "
+    print(f"05 hidden training check, scratch LSTM ({checks.TRAINING}): {seconds:.1f} s, perplexity {ppl:.2f} "
           f"(threshold {checks.PERPLEXITY_THRESHOLD})")
+    seconds, ppl, untrained = model_training_check()
+    print(f"06 hidden training check, RNNModel over nn.GRU ({models_checks.TRAINING}): {seconds:.1f} s, "
+          f"perplexity {ppl:.2f} (untrained {untrained:.2f}, threshold {models_checks.PERPLEXITY_THRESHOLD})")
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         times = lstm_forward_backward(device)
