@@ -127,6 +127,9 @@ def apply(c) -> None:
     c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
                                         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
                                         "autograder.plugins.feedback.CourseFeedback"]
+    c.HTMLExporter.template_name = "course_feedback"  # nbgrader's page, without MathJax from a CDN
+    c.HTMLExporter.extra_template_basedirs = [str(ROOT / "autograder" / "plugins" / "templates"),
+                                              _nbgrader_templates()]
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
     # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)
@@ -139,6 +142,11 @@ def apply(c) -> None:
         "autograde_preprocessors", "Execute", "autograder.plugins.judge_submission.JudgeSubmission")
     # Feedback needs no setting: check cells hold only the verdict the judge wrote, and the
     # hidden checks never enter the notebook (autograder/checks), so there is nothing to hide.
+
+
+def _nbgrader_templates() -> str:
+    import nbgrader
+    return str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates")
 
 
 def _swapped(pipeline: str, stock: str, ours: str) -> list:

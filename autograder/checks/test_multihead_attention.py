@@ -238,21 +238,21 @@ def earlier_levels_named(failed, student, device, model, inputs, valid_lens, got
         wrong = []
         if any(not _close(a, b) for a, b in zip(folded, ref_folded)) or \
                 not _close(student.call("transpose_output", ref_heads, h, device=device), ref.transpose_output(ref_heads, h)):
-            wrong.append(t("第3关的 transpose_qkv/transpose_output", "level 3's transpose_qkv/transpose_output"))
+            wrong.append(("第3关的 transpose_qkv/transpose_output", "level 3's transpose_qkv/transpose_output"))
         if not _close(student.method(attention, "__call__", *ref_folded, lens, device=device), ref_heads):
-            wrong.append(t("第2关的 DotProductAttention（或第1关的 masked_softmax）",
-                           "level 2's DotProductAttention (or level 1's masked_softmax)"))
+            wrong.append(("第2关的 DotProductAttention（或第1关的 masked_softmax）",
+                          "level 2's DotProductAttention (or level 1's masked_softmax)"))
     except Exception:  # a piece that raises or returns no tensor: the message as it was
         return failed
     if not wrong:
         return failed
-    pieces = t("、", ", ").join(wrong)
+    zh, en = "、".join(z for z, _ in wrong), " and ".join(e for _, e in wrong)
     if _close(got, composed):
-        cause = t(f"你的 forward 本身是对的：错在它调用的{pieces}。改正那一关，本关就会通过。",
-                  f"your forward itself is right: the cause is {pieces}, which it calls. Fix that level and this one passes.")
+        cause = t(f"你的 forward 本身是对的：错在它调用的{zh}。改正那一关，本关就会通过。",
+                  f"your forward itself is right: the cause is {en}, which it calls. Fix that level and this one passes.")
     else:
-        cause = t(f"注意：本关调用你的{pieces}，它们本身就不对，先改正它们。",
-                  f"note: this level calls your {pieces}, which are wrong themselves: fix them first.")
+        cause = t(f"注意：本关调用你的{zh}，它们本身就不对，先改正它们。",
+                  f"note: this level calls your {en}, which are wrong themselves: fix them first.")
     return CheckFailed(f"{cause} {failed.message}", without_answer=f"{cause} {failed.without_answer}")
 
 
