@@ -242,3 +242,43 @@ def _chromium(offline=False):
             yield page
         finally:
             browser.close()
+
+
+FEEDBACK_SHOT = SCREENSHOT.with_name("feedback_offline.png")
+
+
+def test_feedback_reads_offline(tmp_path):
+    """erin's feedback (levels 2-3 wrong, 4 right: tests/test_feedback.py) opened from disk with every
+    network request refused: the formulas are drawn (MathML boxes with height), and the verdict
+    table's expected/got columns keep a readable width even beside a long input."""
+    course = _graded_course(tmp_path)
+    page_file = course / "feedback" / "erin" / SPEC.folder / f"{SPEC.name}.html"
+    refused = []
+    with _chromium() as page:
+        page.route("**/*", lambda route: (route.continue_() if route.request.url.startswith("file:")
+                                          else (refused.append(route.request.url), route.abort())))
+        page.goto(page_file.as_uri())
+        formulas = page.evaluate("""() => [...document.querySelectorAll('math')].map(m => {
+            const r = m.getBoundingClientRect(); return [r.width, r.height]; })""")
+        columns = page.evaluate("""() => [...document.querySelectorAll('table.course-verdict')].map(t =>
+            [...t.querySelectorAll('thead th')].map(th => th.getBoundingClientRect().width))""")
+        long_input = page.locator("table.course-verdict", has_text="MultiHeadAttention").first
+        long_input.scroll_into_view_if_needed()
+        FEEDBACK_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FEEDBACK_SHOT))
+        print(f"\nscreenshot: {FEEDBACK_SHOT}")
+    assert not refused, f"the feedback page asked the network for {refused}"
+    assert len(formulas) >= 5 and all(w > 5 and h > 5 for w, h in formulas), formulas
+    assert columns and all(expected > 80 and got > 80 for _, _, expected, got, _ in columns), columns
+
+
+def _graded_course(tmp_path):
+    """erin of tests/test_feedback.py, graded and given feedback in a temporary course."""
+    import test_feedback
+    from autograder.tools import demo
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    demo.submit(course, "erin", SPEC, [lv.name for lv in SPEC.levels], edit=test_feedback._erin)
+    demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=WARN", capture=True)
+    demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN", capture=True)
+    return course
