@@ -236,8 +236,9 @@ def earlier_levels_named(failed, student, device, model, inputs, valid_lens, got
             ref_folded = [ref.transpose_qkv(X, h) for X in projected]
             ref_heads = ref.DotProductAttention(0.0).eval()(*ref_folded, lens)
         wrong = []
+        unfolded = student.call("transpose_output", ref_heads, h, device=device)
         if any(not _close(a, b) for a, b in zip(folded, ref_folded)) or \
-                not _close(student.call("transpose_output", ref_heads, h, device=device), ref.transpose_output(ref_heads, h)):
+                not _close(unfolded, ref.transpose_output(ref_heads, h)):
             wrong.append(("第3关的 transpose_qkv/transpose_output", "level 3's transpose_qkv/transpose_output"))
         if not _close(student.method(attention, "__call__", *ref_folded, lens, device=device), ref_heads):
             wrong.append(("第2关的 DotProductAttention（或第1关的 masked_softmax）",
@@ -249,7 +250,8 @@ def earlier_levels_named(failed, student, device, model, inputs, valid_lens, got
     zh, en = "、".join(z for z, _ in wrong), " and ".join(e for _, e in wrong)
     if _close(got, composed):
         cause = t(f"你的 forward 本身是对的：错在它调用的{zh}。改正那一关，本关就会通过。",
-                  f"your forward itself is right: the cause is {en}, which it calls. Fix that level and this one passes.")
+                  f"your forward itself is right: the cause is {en}, which it calls. "
+                  f"Fix that level and this one passes.")
     else:
         cause = t(f"注意：本关调用你的{zh}，它们本身就不对，先改正它们。",
                   f"note: this level calls your {en}, which are wrong themselves: fix them first.")
