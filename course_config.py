@@ -39,6 +39,17 @@ WORKERS = int(os.environ.get("COURSE_WORKERS") or os.cpu_count() or 1)
 SCHEDULER = os.environ.get("COURSE_SCHEDULER", "")  # e.g. "tcp://grader01:8786"; "" = LocalCluster
 
 
+# nbgrader's exchange: the folder through which release_assignment, fetch_assignment, submit,
+# collect, release_feedback and fetch_feedback pass files. Instructor and students need the same
+# root (and COURSE_ID); it must exist and be writable by everyone (mode 1777, as nbgrader's docs say).
+EXCHANGE_ROOT = os.environ.get("COURSE_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
+
+# Whether feedback shows a check's expected answer where that answer is the same for every
+# student (01's level 5 shapes): not until the instructor says so (after late work closes), then
+# `nbgrader generate_feedback --force` and `release_feedback` again. Answers drawn at grading time
+# are always shown; quiz keys never.
+SHOW_EXPECTED = bool(os.environ.get("COURSE_SHOW_EXPECTED"))
+
 @dataclass(frozen=True)
 class Level:
     name: str  # joins the solution cell's grade_id, `check_<name>`, the reference and the checks
@@ -114,6 +125,19 @@ def apply(c) -> None:
     c.ExecutePreprocessor.timeout = LIMITS.cell_s
     # A deleted check cell is restored from the gradebook and scores 0 (not manual grading).
     c.OverwriteCells.add_missing_cells = True
+    # The exchange (release_assignment, collect, release_feedback); students get the same root and
+    # course id in the set-up the course writes for them (autograder/tools/student_setup.py).
+    c.Exchange.root = EXCHANGE_ROOT
+    # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning.
+    c.KernelManager.transport = "ipc"
+    # Feedback: formulas as MathML (readable offline), verdicts shown as SHOW_EXPECTED says, no
+    # empty "No response." comments. nbgrader's own preprocessors run first.
+    c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
+                                        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+                                        "autograder.plugins.feedback.CourseFeedback"]
+    c.HTMLExporter.template_name = "course_feedback"  # nbgrader's page, without MathJax from a CDN
+    c.HTMLExporter.extra_template_basedirs = [str(ROOT / "autograder" / "plugins" / "templates"),
+                                              _nbgrader_templates()]
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
     # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)
@@ -126,6 +150,11 @@ def apply(c) -> None:
         "autograde_preprocessors", "Execute", "autograder.plugins.judge_submission.JudgeSubmission")
     # Feedback needs no setting: check cells hold only the verdict the judge wrote, and the
     # hidden checks never enter the notebook (autograder/checks), so there is nothing to hide.
+
+
+def _nbgrader_templates() -> str:
+    import nbgrader
+    return str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates")
 
 
 def _swapped(pipeline: str, stock: str, ours: str) -> list:

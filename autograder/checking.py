@@ -29,10 +29,11 @@ def level(name: str):
 class CheckFailed(AssertionError):
     """A check's verdict: expected vs got, and a message that explains the difference."""
 
-    def __init__(self, message: str, expected=None, got=None):
+    def __init__(self, message: str, expected=None, got=None, without_answer: str = ""):
         super().__init__(message)
         self.message = message
         self.expected, self.got = expected, got
+        self.without_answer = without_answer or message  # the message less an answer key's answer
 
 
 class Trace:
@@ -40,6 +41,7 @@ class Trace:
 
     def __init__(self):
         self.expected = self.got = ""
+        self.answer_key = False  # `expected` is an answer key: feedback shows it only if SHOW_EXPECTED
 
 
 _current_trace = ContextVar("trace")  # per thread: a worker's checks never see another's
@@ -100,21 +102,24 @@ def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
         f"wrong values: at {index} expected {expected[index].item():.5g}, got {got[index].item():.5g}"))
 
 
-def expect_equal(got, expected, *, hints=None, secret=False):
+def expect_equal(got, expected, *, hints=None, secret=False, answer_key=False):
     """`got == expected` exactly (shapes, numbers, strings). hints: {wrong answer: message}.
 
-    secret: the expected answer is an answer key (a quiz): never shown, in the table or the
-    message, so feedback cannot leak it."""
+    secret: the expected answer is a quiz's key: never shown, in the table or the message, so
+    feedback cannot leak it. answer_key: the same answer for every student (not drawn at grading
+    time): recorded, and shown in feedback only when course_config.SHOW_EXPECTED says so."""
     shown = t("（不公开）", "(not shown)") if secret else describe(expected)
-    trace.expected, trace.got = shown, describe(got)
+    trace.expected, trace.got, trace.answer_key = shown, describe(got), answer_key
     if got == expected:
         return
     for wrong, message in (hints or {}).items():
         if got == wrong:
             raise CheckFailed(message)
+    wrong_answer = t(f"答案不对：得到 {describe(got)}", f"wrong answer: got {describe(got)}")
     if secret:
-        raise CheckFailed(t(f"答案不对：得到 {describe(got)}", f"wrong answer: got {describe(got)}"))
-    raise CheckFailed(t(f"应为 {shown}，得到 {describe(got)}", f"expected {shown}, got {describe(got)}"))
+        raise CheckFailed(wrong_answer)
+    raise CheckFailed(t(f"应为 {shown}，得到 {describe(got)}", f"expected {shown}, got {describe(got)}"),
+                      without_answer=wrong_answer)
 
 
 class mistakes:

@@ -6,6 +6,8 @@ cell, and sees the passed verdict; nbgrader's JupyterLab extension is there, and
 button (`nbgrader validate` on the server) names the levels still to do. Screenshots are kept in
 artifacts/browser/. `make test` installs chromium first (`make browser`).
 """
+import contextlib
+import html
 import json
 import os
 import re
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import course_config
+import markdown_literals
 from autograder.tools.build import reference_sections
 
 pytestmark = pytest.mark.browser
@@ -30,6 +33,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SPEC = course_config.assignment("multihead_attention")
 SCREENSHOT = course_config.ROOT / "artifacts" / "browser" / "masked_softmax_passed.png"
+LEVEL3_SHOT = SCREENSHOT.with_name("level3_text.png")
 TOKEN = "course-browser-test"
 BIN = Path(sys.executable).parent
 # Settings that make the page predictable: every cell in the DOM, no news pop-up.
@@ -53,10 +57,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab():
-    """`jupyter lab` in a temporary copy of the release folder: (base url, the folder)."""
+    """`jupyter lab` in a temporary copy of release/ (every assignment's folder): (base url, the folder)."""
     home = Path(tempfile.mkdtemp(prefix="lab-"))
-    work = home / SPEC.folder
-    shutil.copytree(course_config.ROOT / "release" / SPEC.folder, work)
+    work = home / "release"
+    shutil.copytree(course_config.ROOT / "release", work)
     settings = home / "settings"
     for name, values in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +122,7 @@ def test_student_fills_a_level_and_sees_the_passed_verdict(lab, busy_machine):
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
             page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/{SPEC.name}.ipynb?token={TOKEN}")
+            page.goto(f"{base}/lab/tree/{SPEC.folder}/{SPEC.name}.ipynb?token={TOKEN}")
             page.wait_for_selector(".jp-Notebook .jp-Cell")
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             # nbgrader's extension adds its Validate button to the notebook's toolbar.
@@ -180,3 +184,101 @@ def _cell_index(page, text: str) -> int:
         return i >= 0 ? i + 1 : false;
     }""", arg=text)
     return found.json_value() - 1
+
+
+def test_task_texts_render_as_written_in_lab(lab):
+    """Every release notebook's markdown cells, as JupyterLab renders them (marked + MathJax), show
+    each `*`, `_` and `\\` their source meant literally: a formula such as (B*h, N, D/h) is not
+    eaten as emphasis. Keeps a screenshot of 01's level 3 text."""
+    base, work = lab
+    differences = {}
+    with _chromium() as page:
+        for spec in course_config.ASSIGNMENTS:
+            nb = json.loads((work / spec.folder / f"{spec.name}.ipynb").read_text())
+            sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+            page.goto(f"{base}/lab/tree/{spec.folder}/{spec.name}.ipynb?reset&token={TOKEN}")
+            page.wait_for_selector(f"{_SHOWN} .jp-Cell")
+            deadline = time.monotonic() + 60
+            while True:  # marked renders, then MathJax typesets: until the texts settle
+                texts = page.evaluate(_RENDERED_MARKDOWN)
+                wrong = {i: (dict(want), dict(got)) for i, (source, text) in enumerate(zip(sources, texts))
+                         if (want := markdown_literals.intended(source, math_shown=False))
+                         != (got := markdown_literals.shown(html.escape(text)))}
+                if len(texts) == len(sources) and not wrong or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            if len(texts) != len(sources) or wrong:
+                differences[spec.folder] = (len(texts), len(sources), wrong)
+            if spec.folder == SPEC.folder:
+                level3 = page.locator(f"{_SHOWN} .jp-MarkdownCell", has_text="Level 3").first
+                level3.scroll_into_view_if_needed()
+                LEVEL3_SHOT.parent.mkdir(parents=True, exist_ok=True)
+                level3.screenshot(path=str(LEVEL3_SHOT))
+                print(f"\nscreenshot: {LEVEL3_SHOT}")
+    assert not differences, f"marks lost or added (cell: (intended, shown)): {differences}"
+
+
+_SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook in front
+_RENDERED_MARKDOWN = """() => [...document.querySelectorAll('SHOWN .jp-MarkdownCell')].map(cell => {
+    const rendered = cell.querySelector('.jp-RenderedMarkdown');
+    if (!rendered) return '';
+    const copy = rendered.cloneNode(true);
+    copy.querySelectorAll('mjx-container, .MathJax, .MathJax_Preview, script').forEach(e => e.remove());
+    return copy.textContent;
+})""".replace("SHOWN", _SHOWN)
+
+
+@contextlib.contextmanager
+def _chromium(offline=False):
+    """A page of headless Chromium (a fresh profile); offline: every network request but
+    127.0.0.1's fails."""
+    with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+FEEDBACK_SHOT = SCREENSHOT.with_name("feedback_offline.png")
+
+
+def test_feedback_reads_offline(tmp_path):
+    """erin's feedback (levels 2-3 wrong, 4 right: tests/test_feedback.py) opened from disk with every
+    network request refused: the formulas are drawn (MathML boxes with height), and the verdict
+    table's expected/got columns keep a readable width even beside a long input."""
+    course = _graded_course(tmp_path)
+    page_file = course / "feedback" / "erin" / SPEC.folder / f"{SPEC.name}.html"
+    refused = []
+    with _chromium() as page:
+        page.route("**/*", lambda route: (route.continue_() if route.request.url.startswith("file:")
+                                          else (refused.append(route.request.url), route.abort())))
+        page.goto(page_file.as_uri())
+        formulas = page.evaluate("""() => [...document.querySelectorAll('math')].map(m => {
+            const r = m.getBoundingClientRect(); return [r.width, r.height]; })""")
+        columns = page.evaluate("""() => [...document.querySelectorAll('table.course-verdict')].map(t =>
+            [...t.querySelectorAll('thead th')].map(th => th.getBoundingClientRect().width))""")
+        long_input = page.locator("table.course-verdict", has_text="MultiHeadAttention").first
+        long_input.scroll_into_view_if_needed()
+        FEEDBACK_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FEEDBACK_SHOT))
+        print(f"\nscreenshot: {FEEDBACK_SHOT}")
+    assert not refused, f"the feedback page asked the network for {refused}"
+    assert len(formulas) >= 5 and all(w > 5 and h > 5 for w, h in formulas), formulas
+    assert columns and all(expected > 80 and got > 80 for _, _, expected, got, _ in columns), columns
+
+
+def _graded_course(tmp_path):
+    """erin of tests/test_feedback.py, graded and given feedback in a temporary course."""
+    import test_feedback
+    from autograder.tools import demo
+    course = demo.make_course(tmp_path / "course")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    demo.submit(course, "erin", SPEC, [lv.name for lv in SPEC.levels], edit=test_feedback._erin)
+    demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=WARN", capture=True)
+    demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN", capture=True)
+    return course

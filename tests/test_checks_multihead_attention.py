@@ -38,3 +38,68 @@ def test_grading_is_reproducible():
     scores = [judge("multihead_attention", LocalStudent.from_module(ref, **wrong.overrides),
                     levels=["multihead_attention"])["multihead_attention"].score for _ in range(2)]
     assert scores[0] == scores[1] < 2
+
+
+# Levels 2 and 3 wrong, written after the reference (so the reference's MultiHeadAttention uses them).
+WRONG_PIECES = '''
+def transpose_qkv(X, num_heads):
+    return X.reshape(X.shape[0] * num_heads, X.shape[1], -1)  # no permute: heads mixed up
+
+
+class DotProductAttention(nn.Module):
+    def __init__(self, dropout, **kwargs):
+        super().__init__(**kwargs)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, queries, keys, values, valid_lens=None):
+        scores = torch.bmm(queries, keys.transpose(1, 2))  # no 1/sqrt(d)
+        self.attention_weights = masked_softmax(scores, valid_lens)
+        return torch.bmm(self.dropout(self.attention_weights), values)
+'''
+WRONG_FORWARD = '''
+def _forward_without_W_o(self, queries, keys, values, valid_lens):
+    queries = transpose_qkv(self.W_q(queries), self.num_heads)
+    keys = transpose_qkv(self.W_k(keys), self.num_heads)
+    values = transpose_qkv(self.W_v(values), self.num_heads)
+    if valid_lens is not None:
+        valid_lens = torch.repeat_interleave(valid_lens, repeats=self.num_heads, dim=0)
+    return transpose_output(self.attention(queries, keys, values, valid_lens), self.num_heads)
+
+
+MultiHeadAttention.forward = _forward_without_W_o
+'''
+
+
+def level_4(source):
+    student = LocalStudent.from_source(source)
+    return judge("multihead_attention", student, levels=["multihead_attention"])["multihead_attention"]
+
+
+def reference_source():
+    return (course_config.ROOT / "reference_solutions" / "multihead_attention.py").read_text()
+
+
+def test_a_right_forward_on_wrong_earlier_levels_is_told_so():
+    result = level_4(reference_source() + WRONG_PIECES)
+    failed = [c for c in result.checks if not c.passed]
+    assert failed and result.score < 2  # the output is wrong: no points
+    for check in failed:
+        assert "your forward itself is right" in check.message, check.message
+        assert "level 3's transpose_qkv" in check.message and "level 2's DotProductAttention" in check.message
+        assert "你的 forward 本身是对的" in check.message
+
+
+def test_a_wrong_forward_on_wrong_earlier_levels_is_not_called_right():
+    result = level_4(reference_source() + WRONG_PIECES + WRONG_FORWARD)
+    failed = [c for c in result.checks if not c.passed]
+    assert len(failed) == len(result.checks)
+    for check in failed:
+        assert "your forward itself is right" not in check.message
+        assert "which are wrong themselves" in check.message, check.message
+
+
+def test_a_wrong_forward_on_right_earlier_levels_names_no_earlier_level():
+    result = level_4(reference_source() + WRONG_FORWARD)
+    failed = [c for c in result.checks if not c.passed]
+    assert len(failed) == len(result.checks)
+    assert not any("level 2" in c.message or "level 3" in c.message for c in failed), [c.message for c in failed]

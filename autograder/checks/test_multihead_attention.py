@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import reference_solutions.multihead_attention as ref
-from autograder.checking import expect_close, expect_equal, level, mistakes
+from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes
 from autograder.messages import t
 from reference_solutions.known_wrong.multihead_attention import WRONG
 
@@ -210,9 +210,57 @@ def check_mha(student, device, rng, valid_lens, bias=False, sizes=SIZES):
         wrong = ns.MultiHeadAttention(**sizes, dropout=0.5, bias=bias).eval()
         wrong.load_state_dict(model.state_dict())
         return wrong(q, k, v, valid_lens)
-    expect_close(got, model(q, k, v, valid_lens), device=device,
-                 mistakes=mistakes(ref, WRONG.of("multihead_attention"), reference))
+    try:
+        expect_close(got, model(q, k, v, valid_lens), device=device,
+                     mistakes=mistakes(ref, WRONG.of("multihead_attention"), reference))
+    except CheckFailed as failed:
+        raise earlier_levels_named(failed, student, device, model, (q, k, v), valid_lens, got)
     return got, model, (q, k, v)
+
+
+def earlier_levels_named(failed, student, device, model, inputs, valid_lens, got):
+    """`failed`, with a plain word first where the student's own earlier levels, which their
+    forward calls (level 2's DotProductAttention, level 3's transpose_qkv/transpose_output), differ
+    from the reference on this very input: then whether this forward is right given them."""
+    h = model.num_heads
+    with torch.no_grad():
+        projected = [model.W_q(inputs[0]), model.W_k(inputs[1]), model.W_v(inputs[2])]
+    lens = None if valid_lens is None else torch.repeat_interleave(valid_lens, repeats=h, dim=0)
+    try:  # the reference's forward, with the student's pieces in place of the reference's
+        folded = [student.call("transpose_qkv", X, h, device=device) for X in projected]
+        attention = student.call("DotProductAttention", 0.0)
+        student.method(attention, "eval")
+        heads = student.method(attention, "__call__", *folded, lens, device=device)
+        composed = model.W_o(student.call("transpose_output", heads, h, device=device).to(got.dtype))
+        with torch.no_grad():
+            ref_folded = [ref.transpose_qkv(X, h) for X in projected]
+            ref_heads = ref.DotProductAttention(0.0).eval()(*ref_folded, lens)
+        wrong = []
+        unfolded = student.call("transpose_output", ref_heads, h, device=device)
+        if any(not _close(a, b) for a, b in zip(folded, ref_folded)) or \
+                not _close(unfolded, ref.transpose_output(ref_heads, h)):
+            wrong.append(("第3关的 transpose_qkv/transpose_output", "level 3's transpose_qkv/transpose_output"))
+        if not _close(student.method(attention, "__call__", *ref_folded, lens, device=device), ref_heads):
+            wrong.append(("第2关的 DotProductAttention（或第1关的 masked_softmax）",
+                          "level 2's DotProductAttention (or level 1's masked_softmax)"))
+    except Exception:  # a piece that raises or returns no tensor: the message as it was
+        return failed
+    if not wrong:
+        return failed
+    zh, en = "、".join(z for z, _ in wrong), " and ".join(e for _, e in wrong)
+    if _close(got, composed):
+        cause = t(f"你的 forward 本身是对的：错在它调用的{zh}。改正那一关，本关就会通过。",
+                  f"your forward itself is right: the cause is {en}, which it calls. "
+                  f"Fix that level and this one passes.")
+    else:
+        cause = t(f"注意：本关调用你的{zh}，它们本身就不对，先改正它们。",
+                  f"note: this level calls your {en}, which are wrong themselves: fix them first.")
+    return CheckFailed(f"{cause} {failed.message}", without_answer=f"{cause} {failed.without_answer}")
+
+
+def _close(a, b) -> bool:
+    return isinstance(a, torch.Tensor) and a.shape == b.shape and torch.allclose(a.detach().cpu().float(), b.float(),
+                                                                                  atol=1e-4, rtol=1e-3)
 
 
 @level("multihead_attention")
@@ -272,7 +320,7 @@ def shape_check(name):
             got = tuple(got)
         hints = {tuple(w.overrides[name]): t(w.zh, w.en)
                  for w in WRONG.of("attention_shapes") if name in w.overrides}
-        expect_equal(got, getattr(ref, name), hints=hints)
+        expect_equal(got, getattr(ref, name), hints=hints, answer_key=True)
     test.__doc__ = name
     test.__name__ = f"test_shape_{name}"
     return test

@@ -31,6 +31,8 @@ class CheckResult:
     expected: str = ""
     got: str = ""
     message: str = ""  # what it likely means (empty when passed)
+    answer_key: bool = False  # expected is the same for every student: shown only if SHOW_EXPECTED
+    message_without_answer: str = ""  # the message, less the answer (for answer keys)
 
 
 @dataclass
@@ -117,8 +119,9 @@ class _JudgePlugin:
         result = CheckResult(doc, report.passed, "; ".join(self._student.calls)[:300],
                              checking.trace.expected, checking.trace.got)
         error = call.excinfo.value if call.excinfo else None
+        result.answer_key = checking.trace.answer_key
         if isinstance(error, CheckFailed):
-            result.message = error.message
+            result.message, result.message_without_answer = error.message, error.without_answer
         elif isinstance(error, StudentError):
             result.message = _explain_student_error(error)
         elif error is not None:  # the check itself failed on the result: say so, name no internals

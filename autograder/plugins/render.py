@@ -1,25 +1,46 @@
 """A level's verdict as a check cell's outputs: a 评测 table, then the score as the last result.
 
 nbgrader reads the first `execute_result` as the cell's partial credit, so the score goes
-there as a plain float in [0, points]; the table is display data before it. Nothing goes to
-stderr (any stderr in a grade cell scores 0).
+there as a plain float in [0, points]; the table is display data before it, and keeps the level's
+result in its metadata (VERDICT_KEY) so feedback can render it again. Nothing goes to stderr (any
+stderr in a grade cell scores 0).
 """
 import html
 
 import nbformat
 
+import course_config
 from autograder.messages import t
 
+VERDICT_KEY = "course_verdict"  # the table's output metadata: {"level": ..., "notes": [...]}
+# Long inputs wrap inside their column instead of squeezing the others to nothing.
+_TABLE = "table-layout:auto;width:100%;border-collapse:collapse"
+_CELL = "text-align:left;vertical-align:top;padding:2px 6px;border-bottom:1px solid #ddd"
+_CODE = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"
+_WIDTHS = ("18%", "34%", "20%", "20%", "8%")  # check, input, expected, got, result
 
-def verdict_outputs(level: dict, problems=()) -> list:
+
+def verdict_outputs(level: dict, problems=(), show_expected=None) -> list:
     """[display_data (table), execute_result (score)] for one level of a grading result
-    (`LevelResult.as_dict()`: level, points, score, problem, checks)."""
+    (`LevelResult.as_dict()`: level, points, score, problem, checks). show_expected: whether
+    answer keys are shown (default: course_config.SHOW_EXPECTED)."""
+    if show_expected is None:
+        show_expected = course_config.SHOW_EXPECTED
     notes = ([level["problem"]] if level["problem"] else []) + list(problems)
-    table = nbformat.v4.new_output("display_data", data={"text/plain": _text(level, notes),
-                                                         "text/html": _html(level, notes)})
+    checks = [_shown(check, show_expected) for check in level["checks"]]
+    table = nbformat.v4.new_output("display_data", data={"text/plain": _text(level, checks, notes),
+                                                         "text/html": _html(level, checks, notes)},
+                                   metadata={VERDICT_KEY: {"level": level, "notes": list(problems)}})
     score = nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(level["score"]))},
                                    execution_count=None)
     return [table, score]
+
+
+def _shown(check: dict, show_expected: bool) -> dict:
+    if not check.get("answer_key") or show_expected:
+        return check
+    return {**check, "expected": t("（截止后公开）", "(shown after the deadline)"),
+            "message": check.get("message_without_answer") or check["message"]}
 
 
 def headline(level: dict) -> str:
@@ -29,9 +50,9 @@ def headline(level: dict) -> str:
             f"{t('项检查', 'checks')}, {level['score']:g}/{level['points']:g} {t('分', 'points')}")
 
 
-def _text(level, notes):
+def _text(level, checks, notes):
     lines = [headline(level)] + [f"! {note}" for note in notes]
-    for check in level["checks"]:
+    for check in checks:
         lines.append(f"{'✓' if check['passed'] else '✗'} {check['name']}")
         if check["input"]:
             lines.append(f"    {t('输入', 'input')}: {check['input']}")
@@ -44,18 +65,19 @@ def _text(level, notes):
     return "\n".join(lines)
 
 
-def _html(level, notes):
+def _html(level, checks, notes):
     esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for h in (
-        t("检查", "check"), t("输入", "input"), t("期望", "expected"), t("实际", "got"), t("结果", "result")))
+    heads = (t("检查", "check"), t("输入", "input"), t("期望", "expected"), t("实际", "got"), t("结果", "result"))
+    head = "".join(f'<th style="{_CELL};width:{w}">{esc(h)}</th>' for h, w in zip(heads, _WIDTHS))
     body = []
-    for c in level["checks"]:
+    for c in checks:
         mark = '<span style="color:#080">✓</span>' if c["passed"] else '<span style="color:#c00">✗</span>'
-        body.append(f"<tr><td>{esc(c['name'])}</td><td><code>{esc(c['input'])}</code></td>"
-                    f"<td><code>{esc(c['expected'])}</code></td><td><code>{esc(c['got'])}</code></td>"
-                    f"<td>{mark}</td></tr>")
+        codes = "".join(f'<td style="{_CELL}"><code style="{_CODE}">{esc(c[k])}</code></td>'
+                        for k in ("input", "expected", "got"))
+        body.append(f'<tr><td style="{_CELL}">{esc(c["name"])}</td>{codes}<td style="{_CELL}">{mark}</td></tr>')
         if not c["passed"]:
-            body.append(f'<tr><td colspan="5" style="text-align:left">→ {esc(c["message"])}</td></tr>')
+            body.append(f'<tr><td colspan="5" style="{_CELL}">→ {esc(c["message"])}</td></tr>')
     notes_html = "".join(f'<p style="color:#c00">{esc(note)}</p>' for note in notes)
     return (f"<p><b>{esc(headline(level))}</b></p>{notes_html}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+            f'<table class="course-verdict" style="{_TABLE}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
