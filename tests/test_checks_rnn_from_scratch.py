@@ -15,7 +15,7 @@ from autograder.checks import test_rnn_from_scratch as checks
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.rnn_from_scratch import WRONG
-from tests.checks_helpers import judge_wrong, not_full_marks
+from tests.checks_helpers import judge_reference, judge_wrong, not_full_marks, wrong_named
 from tests.conftest import devices
 from tests.seed_code import read
 
@@ -36,7 +36,8 @@ def test_given_scaffold_alone_scores_zero():
 def test_a_broken_lstm_fails_the_training_check():
     """The closest call (3.45-5.2 against the reference's 1.5-1.65): C not carried between steps.
     The perplexity is measured by the reference LSTM, so a model trained under wrong equations fails."""
-    result = judge_wrong("rnn_from_scratch", "cell_not_carried")
+    wrong = wrong_named("rnn_from_scratch", "cell_not_carried")  # a wrong `lstm`, trained by level lstm_training
+    result = judge_reference("rnn_from_scratch", ["lstm_training"], **wrong.overrides)["lstm_training"]
     training = [c for c in result.checks if "perplexity" in c.name]
     assert len(training) == 1 and not training[0].passed
     assert "perplexity after training" in training[0].message

@@ -68,7 +68,8 @@ def test_grade_one_gives_a_plain_json_result_and_leaves_nothing_behind(course):
     assert result["key"] == run_key(read_notebook(submission.notebook)[0], submission.files)
     assert {"kernel_start_s", "cells_s", "checks_s", "total_s", "cpu_s"} <= set(result["timings"])
     level = result["levels"]["multihead_attention"]
-    assert level["checks"] and set(level["checks"][0]) == {"name", "passed", "input", "expected", "got", "message"}
+    assert level["checks"] and set(level["checks"][0]) == {"name", "passed", "input", "expected", "got", "message",
+                                                         "answer_key", "message_without_answer"}
     assert threading.active_count() == threads  # no thread outlives it
     assert children() <= kids  # nor any kernel or sandbox process
 
