@@ -126,6 +126,7 @@ W_o_shape = (512, 512)
 why_divide_by_8 = "B"
 enc_dec_queries = "C"
 enc_dec_weights_shape = (8, 5, 7)
+enc_dec_output_shape = (2, 5, 16)
 why_decoder_mask = "A"
 why_add_norm = "AD"
 ##########End##########

@@ -20,7 +20,7 @@ QUIZ = "\n".join(f"{name} = {getattr(ref, name)!r}" for name in checks.QUESTIONS
 def given_attention() -> str:
     """01_multihead_attention's reference code without its Begin/End lines: the notebook's given cell."""
     sections = dict(SECTION.findall((course_config.ROOT / "reference_solutions" / "multihead_attention.py").read_text()))
-    code = "\n\n".join(sections[name].strip("\n") for name in ("masked_softmax", "dot_product_attention",
+    code = "\n\n\n".join(sections[name].strip("\n") for name in ("masked_softmax", "dot_product_attention",
                                                                 "transpose_qkv", "multihead_attention"))
     return "\n".join(line for line in code.splitlines()
                      if line.strip() not in ("##########Begin##########", "##########End##########"))
@@ -107,3 +107,17 @@ def test_conv1d_oracle_equals_the_reference_ffn():
     ffn.load_state_dict(state)
     X = torch.randn(2, 4, 5, generator=rng)
     torch.testing.assert_close(checks.conv1d_ffn(state, X), ffn(X).detach())
+
+
+def test_quiz_shapes_are_what_pytorch_computes():
+    """The quiz's shape keys, proven with the given MultiHeadAttention."""
+    seed_example = ref.MultiHeadAttention(512, 512, 512, 512, 8, 0.0).eval()  # seed 000: 2 words, 512, 8 heads
+    X = torch.randn(1, 2, 512)
+    Z = ref.transpose_qkv(seed_example.W_v(X), 8)  # (8, 2, 64): one Z per head, batch 1
+    assert (Z.shape[0], tuple(Z.shape[1:])) == (ref.num_z_matrices, ref.z_shape)
+    assert tuple(ref.transpose_output(Z, 8)[0].shape) == ref.concat_shape
+    assert tuple(seed_example.W_o.weight.shape) == ref.W_o_shape
+    attention = ref.MultiHeadAttention(16, 16, 16, 16, 4, 0.0).eval()
+    output = attention(torch.randn(2, 5, 16), torch.randn(2, 7, 16), torch.randn(2, 7, 16), torch.tensor([3, 7]))
+    assert tuple(attention.attention.attention_weights.shape) == ref.enc_dec_weights_shape
+    assert tuple(output.shape) == ref.enc_dec_output_shape

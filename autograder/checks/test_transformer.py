@@ -280,6 +280,8 @@ QUESTIONS = {
                         "编码器-解码器注意力的 Q、K、V / encoder-decoder attention's Q, K, V"),
     "enc_dec_weights_shape": ("transformer_quiz", "shape", "",
                               "编码器-解码器注意力权重的形状 / encoder-decoder attention weights' shape"),
+    "enc_dec_output_shape": ("transformer_quiz", "shape", "",
+                             "编码器-解码器注意力输出的形状 / encoder-decoder attention output's shape"),
     "why_decoder_mask": ("transformer_quiz", "single", "ABCD", "解码器为什么要遮蔽 / why the decoder masks"),
     "why_add_norm": ("transformer_quiz", "multiple", "ABCD", "残差与层规范化（多选） / residuals and LayerNorm"),
 }

@@ -224,6 +224,10 @@ WRONG.answers("transformer_quiz", "weights_heads_not_folded",
               "d2l 的 attention_weights 把头并入了批量维：(B*h, 解码器步数, 源序列长度)",
               "d2l's attention_weights hold the heads in the batch axis: (B*h, decoder steps, source length)",
               enc_dec_weights_shape=(2, 5, 7))
+WRONG.answers("transformer_quiz", "output_per_key",
+              "输出每个查询（解码器的每个时间步）一行：(B, 解码器步数, num_hiddens)，与源序列的长度无关",
+              "the output has one row per query (decoder step): (B, decoder steps, num_hiddens), whatever the source length",
+              enc_dec_output_shape=(2, 7, 16))
 WRONG.answers("transformer_quiz", "layer_norm_over_batch",
               "LayerNorm 不在批量上统计：它对每个词元（每个位置）的特征各自规范化",
               "LayerNorm does not take statistics over the batch: it normalises each token's features",
