@@ -26,10 +26,12 @@ def given_attention() -> str:
                      if line.strip() not in ("##########Begin##########", "##########End##########"))
 
 
-def test_the_notebook_gives_01s_multihead_attention():
+def test_the_notebook_gives_01s_multihead_attention_read_only():
+    """Its source of truth is 01's reference; locked, so nbgrader restores it if a student edits it."""
     nb = nbformat.read(course_config.ROOT / "source" / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
-    given = [c.source for c in nb.cells if c.cell_type == "code" and "class MultiHeadAttention" in c.source]
-    assert len(given) == 1 and given[0].endswith(given_attention())
+    given = [c for c in nb.cells if c.cell_type == "code" and "class MultiHeadAttention" in c.source]
+    assert len(given) == 1 and given[0].source.endswith(given_attention())
+    assert given[0].metadata.nbgrader["locked"] and given[0].metadata.nbgrader["grade_id"] == "given_attention"
 
 
 def test_d2l_code_is_accepted_as_written_on_the_given_attention():
