@@ -19,7 +19,8 @@ QUIZ = "\n".join(f"{name} = {getattr(ref, name)!r}" for name in checks.QUESTIONS
 
 def given_attention() -> str:
     """01_multihead_attention's reference code without its Begin/End lines: the notebook's given cell."""
-    sections = dict(SECTION.findall((course_config.ROOT / "reference_solutions" / "multihead_attention.py").read_text()))
+    reference = course_config.ROOT / "reference_solutions" / "multihead_attention.py"
+    sections = dict(SECTION.findall(reference.read_text()))
     code = "\n\n\n".join(sections[name].strip("\n") for name in ("masked_softmax", "dot_product_attention",
                                                                 "transpose_qkv", "multihead_attention"))
     return "\n".join(line for line in code.splitlines()

@@ -213,7 +213,8 @@ WRONG.answers("transformer_quiz", "concatenated_by_rows",
               "the 8 Z matrices are concatenated along the features (columns): still 2 rows, one per word",
               concat_shape=(16, 64))
 WRONG.answers("transformer_quiz", "divide_by_heads",
-              "除以 8 与头数无关：8 = sqrt(d_k) = sqrt(64)", "dividing by 8 has nothing to do with the heads: 8 = sqrt(d_k) = sqrt(64)",
+              "除以 8 与头数无关：8 = sqrt(d_k) = sqrt(64)",
+              "dividing by 8 has nothing to do with the heads: 8 = sqrt(d_k) = sqrt(64)",
               why_divide_by_8="A")
 WRONG.answers("transformer_quiz", "queries_from_encoder",
               "编码器-解码器注意力的查询来自解码器（前一个解码器层的输出），键和值来自编码器的输出",
@@ -226,7 +227,8 @@ WRONG.answers("transformer_quiz", "weights_heads_not_folded",
               enc_dec_weights_shape=(2, 5, 7))
 WRONG.answers("transformer_quiz", "output_per_key",
               "输出每个查询（解码器的每个时间步）一行：(B, 解码器步数, num_hiddens)，与源序列的长度无关",
-              "the output has one row per query (decoder step): (B, decoder steps, num_hiddens), whatever the source length",
+              "the output has one row per query (decoder step): (B, decoder steps, num_hiddens), whatever the "
+              "source length",
               enc_dec_output_shape=(2, 7, 16))
 WRONG.answers("transformer_quiz", "layer_norm_over_batch",
               "LayerNorm 不在批量上统计：它对每个词元（每个位置）的特征各自规范化",
