@@ -105,6 +105,14 @@ ASSIGNMENTS = (
         Level("rnn_model", 2),
         Level("rnn_model_training", 1),
     ), device="cuda"),
+    Assignment("07_transformer", "transformer", (
+        Level("position_wise_ffn", 2),
+        Level("add_norm", 2),
+        Level("positional_encoding", 2),
+        Level("encoder_block", 3),
+        Level("masked_self_attention", 2),
+        Level("transformer_quiz", 3),
+    ), device="cuda"),
 )
 
 

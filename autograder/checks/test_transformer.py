@@ -1,0 +1,289 @@
+"""Hidden checks of 07_transformer: the position-wise FFN, AddNorm, positional encoding, the encoder
+block, the decoder's masked self-attention, and the quiz.
+
+Every module is built on the student's side from weights the judge draws from `rng` and loads with
+`load_state_dict`; the expected values come from the reference and from independent oracles:
+nn.Conv1d with kernel 1 (the FFN), LayerNorm written out (AddNorm), the sine/cosine formula in
+float64 (positional encoding), nn.TransformerEncoderLayer (post-norm, ReLU, dropout 0) and
+nn.MultiheadAttention with a causal mask, holding the same weights mapped into their layout.
+Shapes: B batch, T time steps, D features (num_hiddens), F the FFN's hidden units, h heads.
+"""
+import math
+
+import torch
+from torch import nn
+
+import reference_solutions.transformer as ref
+from autograder.checking import expect_close, level, mistakes
+from autograder.checks import quiz
+from reference_solutions.known_wrong.transformer import WRONG
+
+
+# ---------------------------------------------------------------- shared
+def draw_like(rng, module, scale=0.4) -> dict:
+    """Random weights for `module` (a reference module of the right sizes): {name: tensor}."""
+    return {k: torch.randn(v.shape, generator=rng) * scale for k, v in module.state_dict().items()}
+
+
+def build(student, device, name, args, state, train=False):
+    """The student's `name(*args)` with `state` loaded, in eval (or train) mode, on `device`."""
+    module = student.call(name, *args)
+    if state is not None:  # (PositionalEncoding has no weights: its table may be a plain attribute or a buffer)
+        student.method(module, "load_state_dict", state)
+    student.method(module, "train" if train else "eval")
+    student.method(module, "to", device)
+    return module
+
+
+def module_mistakes(level_name, name, args, state, run, train=False):
+    """[(run(wrong module holding `state`), message)] for the level's known-wrong modules."""
+    def compute(ns):
+        module = getattr(ns, name)(*args)
+        if state is not None:
+            module.load_state_dict(state)
+        return run(module.train(train))
+    return mistakes(ref, [w for w in WRONG.of(level_name) if name in w.overrides], compute)
+
+
+def check_module(student, device, level_name, name, args, state, inputs, oracle, train=False):
+    """The student's module on `inputs` equals the reference and `oracle` (computed here)."""
+    module = build(student, device, name, args, state, train)
+    got = student.method(module, "__call__", *inputs, device=device)
+    reference = getattr(ref, name)(*args)
+    if state is not None:
+        reference.load_state_dict(state)
+    with torch.no_grad():
+        expected = reference.train(train)(*inputs)
+    expect_close(got, expected, device=device,
+                 mistakes=module_mistakes(level_name, name, args, state, lambda m: m(*inputs), train))
+    expect_close(got, oracle, device=device)
+
+
+# ---------------------------------------------------------------- 1. PositionWiseFFN
+def conv1d_ffn(state, X):
+    """The FFN as two 1x1 convolutions over the time axis: the same MLP at every position."""
+    F_, D = state["dense1.weight"].shape
+    conv1, conv2 = nn.Conv1d(D, F_, 1), nn.Conv1d(F_, state["dense2.weight"].shape[0], 1)
+    with torch.no_grad():
+        conv1.weight.copy_(state["dense1.weight"][:, :, None])
+        conv1.bias.copy_(state["dense1.bias"])
+        conv2.weight.copy_(state["dense2.weight"][:, :, None])
+        conv2.bias.copy_(state["dense2.bias"])
+        return conv2(torch.relu(conv1(X.transpose(1, 2)))).transpose(1, 2)  # (B, T, out)
+
+
+def check_ffn(student, rng, device, D, F_, out, X):
+    state = draw_like(rng, ref.PositionWiseFFN(D, F_, out))
+    check_module(student, device, "position_wise_ffn", "PositionWiseFFN", (D, F_, out), state, (X,),
+                 conv1d_ffn(state, X))
+
+
+@level("position_wise_ffn")
+def test_ffn_matches_1x1_convolutions(student, rng, device):
+    """等于两个 1x1 卷积（映射相同权重） / equals two 1x1 convolutions with the same weights"""
+    check_ffn(student, rng, device, 6, 10, 6, torch.randn(2, 5, 6, generator=rng))
+
+
+@level("position_wise_ffn")
+def test_ffn_output_size_differs(student, rng, device):
+    """输出维度与输入不同 / an output size other than the input's"""
+    check_ffn(student, rng, device, 8, 16, 5, torch.randn(3, 7, 8, generator=rng) * 2)
+
+
+@level("position_wise_ffn")
+def test_ffn_same_output_at_every_position(student, rng, device):
+    """d2l 的例子：输入全 1 时每个位置输出相同 / d2l's example: all-ones inputs give one output at every position"""
+    check_ffn(student, rng, device, 4, 4, 8, torch.ones(2, 3, 4))
+
+
+# ---------------------------------------------------------------- 2. AddNorm
+def layer_norm(Z, weight, bias, eps=1e-5):
+    """LayerNorm over the last axis, written out in float64."""
+    Z = Z.double()
+    mean = Z.mean(dim=-1, keepdim=True)
+    var = ((Z - mean) ** 2).mean(dim=-1, keepdim=True)
+    return ((Z - mean) / torch.sqrt(var + eps) * weight.double() + bias.double()).float()
+
+
+def check_add_norm(student, rng, device, B, T, D, dropout, train=False, shape=None, scale=1.0):
+    state = {"ln.weight": 1 + torch.randn(D, generator=rng) * 0.3, "ln.bias": torch.randn(D, generator=rng) * 0.3}
+    X, Y = torch.randn(B, T, D, generator=rng) * scale + scale, torch.randn(B, T, D, generator=rng) * scale
+    dropped = torch.zeros_like(Y) if train else Y  # train with dropout 1: Y is dropped entirely
+    check_module(student, device, "add_norm", "AddNorm", (shape or D, dropout), state, (X, Y),
+                 layer_norm(X + dropped, state["ln.weight"], state["ln.bias"]), train)
+
+
+@level("add_norm")
+def test_add_norm_eval(student, rng, device):
+    """eval 模式：LayerNorm(X + Y)（dropout 不起作用） / eval mode: LayerNorm(X + Y), dropout off"""
+    check_add_norm(student, rng, device, 2, 3, 4, 0.5)
+
+
+@level("add_norm")
+def test_add_norm_dropout_on_the_sublayer(student, rng, device):
+    """训练模式、dropout=1：Y 被全部丢弃，输出为 LayerNorm(X) / train mode, dropout=1: Y is dropped, LayerNorm(X)"""
+    check_add_norm(student, rng, device, 3, 4, 6, 1.0, train=True)
+
+
+@level("add_norm")
+def test_add_norm_list_shape_large_values(student, rng, device):
+    """normalized_shape 为列表 [D]，数值较大 / normalized_shape given as a list [D], large values"""
+    check_add_norm(student, rng, device, 4, 5, 8, 0.2, shape=[8], scale=10.0)
+
+
+# ---------------------------------------------------------------- 3. PositionalEncoding
+def sinusoid_table(T, D):
+    """P[pos, 2i] = sin(pos / 10000^(2i/D)), P[pos, 2i+1] = cos(...): the formula, one entry at a time."""
+    P = torch.zeros(T, D, dtype=torch.float64)
+    for pos in range(T):
+        for i in range(0, D, 2):
+            angle = pos / 10000 ** (i / D)
+            P[pos, i] = math.sin(angle)
+            P[pos, i + 1] = math.cos(angle)
+    return P.float()
+
+
+def check_encoding(student, device, D, max_len, X):
+    args = (D, 0.5, max_len)
+    check_module(student, device, "positional_encoding", "PositionalEncoding", args, None, (X,),
+                 X + sinusoid_table(X.shape[1], D))
+
+
+@level("positional_encoding")
+def test_encoding_of_zeros_is_the_table(student, rng, device):
+    """输入全 0 时输出就是位置编码表 P（eval 模式） / on zeros the output is the table P (eval mode)"""
+    check_encoding(student, device, 16, 1000, torch.zeros(1, 20, 16))
+
+
+@level("positional_encoding")
+def test_encoding_is_added_to_the_input(student, rng, device):
+    """X + P[:, :T, :]，随机输入 / X + P[:, :T, :] on random inputs"""
+    check_encoding(student, device, 32, 100, torch.randn(3, 40, 32, generator=rng))
+
+
+@level("positional_encoding")
+def test_encoding_as_long_as_max_len(student, rng, device):
+    """序列长度等于 max_len / a sequence as long as max_len"""
+    check_encoding(student, device, 8, 12, torch.randn(2, 12, 8, generator=rng))
+
+
+# ---------------------------------------------------------------- 4. EncoderBlock
+def encoder_args(D, F_, h, use_bias):
+    """EncoderBlock's arguments, d2l's order: key/query/value sizes, num_hiddens, norm_shape, FFN sizes, heads."""
+    return (D, D, D, D, [D], D, F_, h, 0.5, use_bias)
+
+
+def oracle_encoder_layer(state, D, F_, h):
+    """nn.TransformerEncoderLayer (post-norm, ReLU, dropout 0) holding `state` (d2l's names) mapped."""
+    layer = nn.TransformerEncoderLayer(D, h, dim_feedforward=F_, dropout=0.0, batch_first=True).eval()
+
+    def bias(name):
+        return state.get(f"attention.{name}.bias", torch.zeros(D))
+    with torch.no_grad():
+        layer.self_attn.in_proj_weight.copy_(torch.cat([state[f"attention.{w}.weight"] for w in ("W_q", "W_k", "W_v")]))
+        layer.self_attn.in_proj_bias.copy_(torch.cat([bias(w) for w in ("W_q", "W_k", "W_v")]))
+        layer.self_attn.out_proj.weight.copy_(state["attention.W_o.weight"])
+        layer.self_attn.out_proj.bias.copy_(bias("W_o"))
+        for ours, theirs in (("ffn.dense1", "linear1"), ("ffn.dense2", "linear2"),
+                             ("addnorm1.ln", "norm1"), ("addnorm2.ln", "norm2")):
+            getattr(layer, theirs).weight.copy_(state[f"{ours}.weight"])
+            getattr(layer, theirs).bias.copy_(state[f"{ours}.bias"])
+    return layer
+
+
+def check_encoder(student, rng, device, B, T, D, F_, h, valid_lens, use_bias=True):
+    args = encoder_args(D, F_, h, use_bias)
+    state = draw_like(rng, ref.EncoderBlock(*args))
+    X = torch.randn(B, T, D, generator=rng)
+    padding = None if valid_lens is None else torch.arange(T)[None, :] >= valid_lens[:, None]  # True = ignore
+    with torch.enable_grad():  # the layer's reference path, not its fused inference path
+        oracle = oracle_encoder_layer(state, D, F_, h)(X, src_key_padding_mask=padding).detach()
+    check_module(student, device, "encoder_block", "EncoderBlock", args, state, (X, valid_lens), oracle)
+
+
+@level("encoder_block")
+def test_encoder_block_matches_nn_transformer_encoder_layer(student, rng, device):
+    """等于 nn.TransformerEncoderLayer（post-norm、ReLU、映射相同权重），各样本 valid_lens 不同 / equals nn.TransformerEncoderLayer (post-norm, ReLU) with the same weights, valid_lens per example"""
+    check_encoder(student, rng, device, 3, 5, 8, 16, 2, torch.tensor([2, 5, 3]))
+
+
+@level("encoder_block")
+def test_encoder_block_without_valid_lens(student, rng, device):
+    """valid_lens=None，3 个头 / valid_lens=None, 3 heads"""
+    check_encoder(student, rng, device, 2, 6, 12, 20, 3, None)
+
+
+@level("encoder_block")
+def test_encoder_block_without_bias(student, rng, device):
+    """use_bias=False（注意力的投影没有偏置） / use_bias=False: the attention's projections have no bias"""
+    check_encoder(student, rng, device, 2, 4, 8, 8, 4, torch.tensor([1, 3]), use_bias=False)
+
+
+# ---------------------------------------------------------------- 5. the decoder's masked self-attention
+def check_masked(student, rng, device, B, T, D, h):
+    sizes = (D, D, D, D, h, 0.5)
+    attention = ref.MultiHeadAttention(*sizes, bias=True).eval()
+    state = draw_like(rng, attention)
+    attention.load_state_dict(state)
+    X = torch.randn(B, T, D, generator=rng)
+    handle = student.call("MultiHeadAttention", *sizes, bias=True)
+    student.method(handle, "load_state_dict", state)
+    student.method(handle, "eval")
+    student.method(handle, "to", device)
+    got = student.call("decoder_self_attention", handle, X, device=device)
+    with torch.no_grad():
+        expected = ref.decoder_self_attention(attention, X)
+    expect_close(got, expected, device=device, mistakes=mistakes(
+        ref, WRONG.of("masked_self_attention"), lambda ns: ns.decoder_self_attention(attention, X)))
+    oracle = nn.MultiheadAttention(D, h, batch_first=True).eval()
+    with torch.no_grad():
+        oracle.in_proj_weight.copy_(torch.cat([state[f"{w}.weight"] for w in ("W_q", "W_k", "W_v")]))
+        oracle.in_proj_bias.copy_(torch.cat([state[f"{w}.bias"] for w in ("W_q", "W_k", "W_v")]))
+        oracle.out_proj.weight.copy_(state["W_o.weight"])
+        oracle.out_proj.bias.copy_(state["W_o.bias"])
+        future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # True: a later position, hidden
+        expected, _ = oracle(X, X, X, attn_mask=future, need_weights=False)
+    expect_close(got, expected, device=device)
+    return got, state, X
+
+
+@level("masked_self_attention")
+def test_masked_self_attention_matches_a_causal_mask(student, rng, device):
+    """等于带因果掩码的 nn.MultiheadAttention（映射相同权重） / equals nn.MultiheadAttention with a causal mask and the same weights"""
+    check_masked(student, rng, device, 2, 5, 8, 2)
+
+
+@level("masked_self_attention")
+def test_masked_self_attention_longer_batch(student, rng, device):
+    """更大的批量和更长的序列 / a larger batch, a longer sequence"""
+    check_masked(student, rng, device, 4, 9, 12, 3)
+
+
+@level("masked_self_attention")
+def test_first_position_sees_only_itself(student, rng, device):
+    """第一个位置只注意它自己：输出为 W_o(W_v x_0) / the first position attends to itself only: W_o(W_v x_0)"""
+    got, state, X = check_masked(student, rng, device, 3, 4, 6, 2)
+    values = X[:, 0] @ state["W_v.weight"].T + state["W_v.bias"]  # (B, D): every head's weight on x_0 is 1
+    expect_close(got[:, 0], values @ state["W_o.weight"].T + state["W_o.bias"], device=device, what="output[:, 0]")
+
+
+# ---------------------------------------------------------------- 6. the quiz
+# name: (level, kind, options, the check's name in the verdict table); the key is the reference's
+# value of `name` (reference_solutions/transformer.py, the one place it is written)
+QUESTIONS = {
+    "num_z_matrices": ("transformer_quiz", "number", "", "8 个头得到几个 Z / how many Z matrices from 8 heads"),
+    "z_shape": ("transformer_quiz", "shape", "", "每个头的 Z / each head's Z"),
+    "concat_shape": ("transformer_quiz", "shape", "", "拼接后 / after concatenation"),
+    "W_o_shape": ("transformer_quiz", "shape", "", "W_o"),
+    "why_divide_by_8": ("transformer_quiz", "single", "ABCD", "为什么除以 8 / why divide by 8"),
+    "enc_dec_queries": ("transformer_quiz", "single", "ABCD",
+                        "编码器-解码器注意力的 Q、K、V / encoder-decoder attention's Q, K, V"),
+    "enc_dec_weights_shape": ("transformer_quiz", "shape", "",
+                              "编码器-解码器注意力权重的形状 / encoder-decoder attention weights' shape"),
+    "enc_dec_output_shape": ("transformer_quiz", "shape", "",
+                             "编码器-解码器注意力输出的形状 / encoder-decoder attention output's shape"),
+    "why_decoder_mask": ("transformer_quiz", "single", "ABCD", "解码器为什么要遮蔽 / why the decoder masks"),
+    "why_add_norm": ("transformer_quiz", "multiple", "ABCD", "残差与层规范化（多选） / residuals and LayerNorm"),
+}
+
+quiz.register(QUESTIONS, ref, WRONG, globals())
