@@ -65,15 +65,25 @@ def lab():
     for name, values in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
-    port = _free_port()
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
-    log = open(home / "lab.log", "w")
+    try:
+        with _jupyter_lab(work, env, home / "lab.log", f"--LabApp.user_settings_dir={settings}",
+                          f"--LabApp.workspaces_dir={home / 'workspaces'}") as base:
+            yield base, work
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _jupyter_lab(root: Path, env: dict, log_path: Path, *options):
+    """`jupyter lab` serving `root` on a free localhost port, until the block ends: its base url."""
+    port = _free_port()
+    log = open(log_path, "w")
     server = subprocess.Popen(
         [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
-         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", *options],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -83,9 +93,9 @@ def lab():
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter lab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+                    raise RuntimeError("jupyter lab did not start:\n" + log_path.read_text()[-3000:])
                 time.sleep(0.5)
-        yield base, work
+        yield base
     finally:
         os.killpg(server.pid, 15)
         try:
@@ -93,7 +103,6 @@ def lab():
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, 9)
         log.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_nbgrader_labextension_is_enabled():
@@ -304,35 +313,8 @@ def student_lab(tmp_path_factory):
     student_setup.install(home, str(exchange), course_config.COURSE_ID)
     student = {**env, "HOME": str(home), "USER": "stu", "LOGNAME": "stu"}
     subprocess.run([str(BIN / "nbgrader"), "fetch_assignment", SPEC.folder], cwd=home, env=student, check=True)
-    port = _free_port()
-    log = open(top / "lab.log", "w")
-    server = subprocess.Popen(
-        [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}"],
-        cwd=home, env=student, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_server(base, server, top / "lab.log")
+    with _jupyter_lab(home, student, top / "lab.log") as base:
         yield base, home, exchange
-    finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-        log.close()
-
-
-def _wait_for_server(base, server, log_path, timeout_s=60):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("jupyter lab did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.5)
 
 
 def _nbgrader_menu(page) -> list:
@@ -377,31 +359,50 @@ def test_students_lab_has_assignments_but_no_instructor_tools(student_lab):
 SAVE_SHOT = SCREENSHOT.with_name("submit_saves_first.png")
 
 
-def test_submit_saves_the_open_notebook_first(student_lab):
+@pytest.mark.parametrize("hook", [True, False], ids=["course", "stock"])
+def test_submit_saves_the_open_notebook_first(student_lab, hook):
     """The student types an answer and clicks Submit in the Assignments tab without saving: the
-    course's hook saves the notebook first and says so, and the exchange receives the typed answer."""
+    course's hook saves the notebook first and says so, and the exchange receives the typed answer.
+    The control (the hook disabled in page_config.json: stock nbgrader) submits the stale notebook."""
     base, home, exchange = student_lab
-    answer = "# typed in the browser, not saved: " + str(time.time_ns())
-    with _chromium() as page:
-        page.goto(f"{base}/lab/tree/{SPEC.folder}/{SPEC.name}.ipynb?reset&token={TOKEN}")
-        page.wait_for_selector(f"{_SHOWN} .jp-Cell")
-        solution = _cell_index(page, "def masked_softmax")
-        editor = page.locator(f"{_SHOWN} .jp-Cell").nth(solution).locator(".cm-content")
-        editor.click()
-        page.keyboard.press("Control+Home")
-        page.keyboard.insert_text(answer + "\n")
-        page.keyboard.press("Escape")
-        page.wait_for_selector(".jp-mod-dirty")  # the notebook's tab shows unsaved changes
-        assert answer not in (home / SPEC.folder / f"{SPEC.name}.ipynb").read_text()
-        _open_assignment_list(page)
-        page.locator("#fetched_assignments_list button", has_text="Submit").click()
-        notice = page.locator(".Toastify__toast", has_text="Saved before submitting")
-        notice.wait_for()
-        page.locator("#submitted_assignments_list", has_text=SPEC.folder).wait_for()
-        page.screenshot(path=str(SAVE_SHOT))
-        print(f"\nscreenshot: {SAVE_SHOT}")
-        shown = notice.inner_text()
+    page_config = home / ".jupyter" / "labconfig" / "page_config.json"
+    original = page_config.read_text()
+    if not hook:
+        config = json.loads(original)
+        config["disabledExtensions"]["course-save-before-submit:plugin"] = True
+        page_config.write_text(json.dumps(config))
     inbound = exchange / course_config.COURSE_ID / "inbound"
-    (sent,) = inbound.glob(f"*+{SPEC.folder}+*/{SPEC.name}.ipynb")
-    assert answer in sent.read_text(), "the typed answer was not submitted"
-    assert "提交前已保存" in shown and f"{SPEC.folder}/{SPEC.name}.ipynb" in shown, shown
+    before = set(inbound.glob(f"*+{SPEC.folder}+*"))
+    answer = "# typed in the browser, not saved: " + str(time.time_ns())
+    try:
+        with _chromium() as page:
+            page.goto(f"{base}/lab/tree/{SPEC.folder}/{SPEC.name}.ipynb?reset&token={TOKEN}")
+            page.wait_for_selector(f"{_SHOWN} .jp-Cell")
+            solution = _cell_index(page, "def masked_softmax")
+            editor = page.locator(f"{_SHOWN} .jp-Cell").nth(solution).locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+Home")
+            page.keyboard.insert_text(answer + "\n")
+            page.keyboard.press("Escape")
+            page.wait_for_selector(".jp-mod-dirty")  # the notebook's tab shows unsaved changes
+            assert answer not in (home / SPEC.folder / f"{SPEC.name}.ipynb").read_text()
+            _open_assignment_list(page)
+            page.locator("#fetched_assignments_list button", has_text="Submit").click()
+            deadline = time.monotonic() + 60
+            while not set(inbound.glob(f"*+{SPEC.folder}+*")) - before and time.monotonic() < deadline:
+                time.sleep(0.5)
+            notices = page.locator(".Toastify__toast", has_text="Saved before submitting")
+            if hook:
+                notices.wait_for()
+                page.screenshot(path=str(SAVE_SHOT))
+                print(f"\nscreenshot: {SAVE_SHOT}")
+            shown = notices.all_inner_texts()
+    finally:
+        page_config.write_text(original)
+    (new,) = set(inbound.glob(f"*+{SPEC.folder}+*")) - before
+    sent = (new / f"{SPEC.name}.ipynb").read_text()
+    if hook:
+        assert answer in sent, "the typed answer was not submitted"
+        assert any("提交前已保存" in n and f"{SPEC.folder}/{SPEC.name}.ipynb" in n for n in shown), shown
+    else:  # stock nbgrader: what is on disk, silently
+        assert answer not in sent and not shown, shown
