@@ -136,6 +136,8 @@ def apply(c) -> None:
     # The exchange (release_assignment, collect, release_feedback); students get the same root and
     # course id in the set-up the course writes for them (autograder/tools/student_setup.py).
     c.Exchange.root = EXCHANGE_ROOT
+    # grades.csv: only assignments released or submitted (not every one generate_assignment saw).
+    c.ExportApp.plugin_class = "autograder.plugins.export.CourseExport"
     # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning.
     c.KernelManager.transport = "ipc"
     # Feedback: formulas as MathML (readable offline), verdicts shown as SHOW_EXPECTED says, no

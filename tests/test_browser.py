@@ -65,15 +65,25 @@ def lab():
     for name, values in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
-    port = _free_port()
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
-    log = open(home / "lab.log", "w")
+    try:
+        with _jupyter_lab(work, env, home / "lab.log", f"--LabApp.user_settings_dir={settings}",
+                          f"--LabApp.workspaces_dir={home / 'workspaces'}") as base:
+            yield base, work
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _jupyter_lab(root: Path, env: dict, log_path: Path, *options):
+    """`jupyter lab` serving `root` on a free localhost port, until the block ends: its base url."""
+    port = _free_port()
+    log = open(log_path, "w")
     server = subprocess.Popen(
         [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
-         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", *options],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -83,9 +93,9 @@ def lab():
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter lab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+                    raise RuntimeError("jupyter lab did not start:\n" + log_path.read_text()[-3000:])
                 time.sleep(0.5)
-        yield base, work
+        yield base
     finally:
         os.killpg(server.pid, 15)
         try:
@@ -93,7 +103,6 @@ def lab():
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, 9)
         log.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_nbgrader_labextension_is_enabled():
@@ -282,3 +291,118 @@ def _graded_course(tmp_path):
     demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=WARN", capture=True)
     demo.nbgrader(course, "generate_feedback", SPEC.folder, "--log-level=WARN", capture=True)
     return course
+
+
+# The student's environment (autograder.tools.student_setup): a Lab in the student's home, with the
+# course's exchange in the temporary folder and assignment 01 released through it.
+@pytest.fixture(scope="module")
+def student_lab(tmp_path_factory):
+    """(base url, home, exchange): `jupyter lab` as a student whose home has the course's set-up, 01
+    released by `nbgrader release_assignment` and fetched by `nbgrader fetch_assignment`."""
+    from autograder.tools import demo, student_setup
+    top = tmp_path_factory.mktemp("student_lab")
+    exchange, home = top / "exchange", top / "home"
+    exchange.mkdir()
+    exchange.chmod(0o1777)  # as nbgrader's docs ask (mkdir's mode is cut by the umask)
+    home.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")},
+           "PATH": f"{BIN}:{os.environ['PATH']}", "COURSE_EXCHANGE_ROOT": str(exchange)}
+    course = demo.make_course(top / "course")
+    for command in (["generate_assignment", SPEC.folder], ["release_assignment", SPEC.folder]):
+        subprocess.run([str(BIN / "nbgrader"), *command, "--log-level=WARN"], cwd=course, env=env, check=True)
+    student_setup.install(home, str(exchange), course_config.COURSE_ID)
+    student = {**env, "HOME": str(home), "USER": "stu", "LOGNAME": "stu"}
+    subprocess.run([str(BIN / "nbgrader"), "fetch_assignment", SPEC.folder], cwd=home, env=student, check=True)
+    with _jupyter_lab(home, student, top / "lab.log") as base:
+        yield base, home, exchange
+
+
+def _nbgrader_menu(page) -> list:
+    """The labels of JupyterLab's Nbgrader menu."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+    items.first.wait_for()
+    labels = [label.strip() for label in items.all_inner_texts()]
+    page.keyboard.press("Escape")
+    return labels
+
+
+def _open_assignment_list(page):
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-content .lm-Menu-item", has_text="Assignment List").click()
+
+
+STUDENT_LAB_SHOT = SCREENSHOT.with_name("student_lab.png")
+
+
+def test_students_lab_has_assignments_but_no_instructor_tools(student_lab):
+    """With the course's student set-up, JupyterLab's Nbgrader menu offers the Assignment List (with 01
+    to submit) and no Formgrader, Course List or Create Assignment; the formgrader's pages are not
+    served; the Create Assignment sidebar is absent."""
+    base, _, _ = student_lab
+    with _chromium() as page:
+        page.goto(f"{base}/lab/tree/{SPEC.folder}/{SPEC.name}.ipynb?reset&token={TOKEN}")
+        page.wait_for_selector(f"{_SHOWN} .jp-Cell")
+        labels = _nbgrader_menu(page)
+        sidebars = page.evaluate("() => [...document.querySelectorAll('.lm-TabBar-tab')].map(t => t.title || '')")
+        _open_assignment_list(page)
+        page.locator("#fetched_assignments_list", has_text=SPEC.folder).wait_for()
+        page.screenshot(path=str(STUDENT_LAB_SHOT))
+        print(f"\nscreenshot: {STUDENT_LAB_SHOT}")
+        formgrader = page.request.get(f"{base}/formgrader?token={TOKEN}").status
+    assert "Assignment List" in labels, labels
+    assert not any(word in label for label in labels for word in ("Formgrader", "Course", "Create")), labels
+    assert not any("Create Assignment" in title for title in sidebars), sidebars
+    assert formgrader == 404, formgrader
+
+
+SAVE_SHOT = SCREENSHOT.with_name("submit_saves_first.png")
+
+
+@pytest.mark.parametrize("hook", [True, False], ids=["course", "stock"])
+def test_submit_saves_the_open_notebook_first(student_lab, hook):
+    """The student types an answer and clicks Submit in the Assignments tab without saving: the
+    course's hook saves the notebook first and says so, and the exchange receives the typed answer.
+    The control (the hook disabled in page_config.json: stock nbgrader) submits the stale notebook."""
+    base, home, exchange = student_lab
+    page_config = home / ".jupyter" / "labconfig" / "page_config.json"
+    original = page_config.read_text()
+    if not hook:
+        config = json.loads(original)
+        config["disabledExtensions"]["course-save-before-submit:plugin"] = True
+        page_config.write_text(json.dumps(config))
+    inbound = exchange / course_config.COURSE_ID / "inbound"
+    before = set(inbound.glob(f"*+{SPEC.folder}+*"))
+    answer = "# typed in the browser, not saved: " + str(time.time_ns())
+    try:
+        with _chromium() as page:
+            page.goto(f"{base}/lab/tree/{SPEC.folder}/{SPEC.name}.ipynb?reset&token={TOKEN}")
+            page.wait_for_selector(f"{_SHOWN} .jp-Cell")
+            solution = _cell_index(page, "def masked_softmax")
+            editor = page.locator(f"{_SHOWN} .jp-Cell").nth(solution).locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+Home")
+            page.keyboard.insert_text(answer + "\n")
+            page.keyboard.press("Escape")
+            page.wait_for_selector(".jp-mod-dirty")  # the notebook's tab shows unsaved changes
+            assert answer not in (home / SPEC.folder / f"{SPEC.name}.ipynb").read_text()
+            _open_assignment_list(page)
+            page.locator("#fetched_assignments_list button", has_text="Submit").click()
+            deadline = time.monotonic() + 60
+            while not set(inbound.glob(f"*+{SPEC.folder}+*")) - before and time.monotonic() < deadline:
+                time.sleep(0.5)
+            notices = page.locator(".Toastify__toast", has_text="Saved before submitting")
+            if hook:
+                notices.wait_for()
+                page.screenshot(path=str(SAVE_SHOT))
+                print(f"\nscreenshot: {SAVE_SHOT}")
+            shown = notices.all_inner_texts()
+    finally:
+        page_config.write_text(original)
+    (new,) = set(inbound.glob(f"*+{SPEC.folder}+*")) - before
+    sent = (new / f"{SPEC.name}.ipynb").read_text()
+    if hook:
+        assert answer in sent, "the typed answer was not submitted"
+        assert any("提交前已保存" in n and f"{SPEC.folder}/{SPEC.name}.ipynb" in n for n in shown), shown
+    else:  # stock nbgrader: what is on disk, silently
+        assert answer not in sent and not shown, shown

@@ -67,18 +67,23 @@ class GradingExporter(NotebookExporter):
         path.write_text(json.dumps({k: v for k, v in result.items() if k != "outputs"}, ensure_ascii=False, indent=1))
 
     def _start_grading(self):
-        class_ = list(self._class_submissions())
-        self._total = self._pending = len(class_)
+        skipped = []
+        class_ = list(self._class_submissions(skipped))
+        # The progress line counts the submissions nbgrader skips (already graded) as done.
+        self._total, self._pending = len(class_) + len(skipped), len(class_)
         try:
             self._grading, self._problems = ClassGrading(class_, log=self.log), []
         except SandboxUnavailable as refusal:  # stop the command: nothing is graded, nothing recorded
             self.log.error("%s", refusal)
             raise SystemExit(2)
-        self.log.info(t(f"评分 {len(class_)} 份提交：{self._grading.where()}",
-                        f"grading {len(class_)} submissions on {self._grading.where()}"))
+        zh, en = ("", "")
+        if skipped:
+            zh, en = f"（跳过 {len(skipped)} 份已评分）", f" (skipped {len(skipped)} already graded)"
+        self.log.info(t(f"评分 {len(class_)} 份提交{zh}：{self._grading.where()}",
+                        f"grading {len(class_)} submissions{en} on {self._grading.where()}"))
 
     def progress(self) -> str:
-        """[ 7/40] ███░░░░░░░ (this command's submissions)"""
+        """[ 7/40] ███░░░░░░░ (this command's submissions; those it skips, already graded, count as done)"""
         total = self._total
         done = total - max(self._pending, 0)
         bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
@@ -93,16 +98,19 @@ class GradingExporter(NotebookExporter):
             for student, assignment, problems in self._problems:
                 print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
 
-    def _class_submissions(self):
-        """What this command will grade: nbgrader's submitted notebooks that it will not skip."""
+    def _class_submissions(self, skipped: list):
+        """What this command will grade: nbgrader's submitted notebooks that it will not skip (those
+        it will skip, already graded and unchanged, are appended to `skipped` as (assignment, student))."""
         converter = self.parent
         coursedir = converter.coursedir
         pattern = coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>.*)", "(?P<assignment_id>.*)",
                                         escape=True)
         for folder in sorted(converter.assignments):
             ids = _match(pattern, folder)
-            if ids is None or not _will_grade(converter, ids["assignment_id"], ids["student_id"],
-                                              converter.assignments[folder]):
+            if ids is None or ids["student_id"] in (coursedir.student_id_exclude or "").split(","):
+                continue
+            if not _will_grade(converter, ids["assignment_id"], ids["student_id"], converter.assignments[folder]):
+                skipped.append((ids["assignment_id"], ids["student_id"]))
                 continue
             for notebook in sorted(converter.assignments[folder]):
                 if Path(notebook).stem == course_config.assignment(ids["assignment_id"]).name:
