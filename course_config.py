@@ -55,6 +55,13 @@ class Assignment:
 
 
 ASSIGNMENTS = (
+    Assignment("00_dl_basics", "dl_basics", (
+        Level("linear_regression", 2),
+        Level("logistic_regression", 2),
+        Level("conv_layers", 2),
+        Level("cutout", 2),
+        Level("cnn_training", 2),
+    ), device="cuda"),
     Assignment("01_multihead_attention", "multihead_attention", (
         Level("masked_softmax", 2),
         Level("dot_product_attention", 2),
