@@ -101,6 +101,12 @@ ASSIGNMENTS = (
         Level("rnn_model", 2),
         Level("rnn_model_training", 1),
     ), device="cuda"),
+    Assignment("08_gan", "gan", (
+        Level("gan_modules", 2),
+        Level("gan_losses", 2),
+        Level("gan_steps", 2),
+        Level("gan_training", 2),
+    ), device="cuda"),
 )
 
 
