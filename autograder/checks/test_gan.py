@@ -99,35 +99,32 @@ def oracle_generator_loss(fake):
     return -F.logsigmoid(fake).mean()
 
 
-def check_losses(student, device, real, fake):
-    d_wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "discriminator_loss" in w.overrides],
-                       lambda ns: ns.discriminator_loss(real, fake))
+def check_discriminator_loss(student, device, real, fake):
+    wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "discriminator_loss" in w.overrides],
+                     lambda ns: ns.discriminator_loss(real, fake))
     expect_close(student.call("discriminator_loss", real, fake, device=device), oracle_discriminator_loss(real, fake),
-                 device=device, what="discriminator_loss", mistakes=d_wrong)
-    g_wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "generator_loss" in w.overrides],
-                       lambda ns: ns.generator_loss(fake))
+                 device=device, what="discriminator_loss", mistakes=wrong)
+
+
+def check_generator_loss(student, device, fake):
+    wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "generator_loss" in w.overrides],
+                     lambda ns: ns.generator_loss(fake))
     expect_close(student.call("generator_loss", fake, device=device), oracle_generator_loss(fake), device=device,
-                 what="generator_loss", mistakes=g_wrong)
+                 what="generator_loss", mistakes=wrong)
 
 
 @level("gan_losses")
 def test_discriminator_loss_on_given_logits(student, rng, device):
     """判别器损失等于 ½[BCE(真, 1) + BCE(假, 0)] / the discriminator's loss equals ½[BCE(real, 1) + BCE(fake, 0)]"""
-    real, fake = torch.randn(16, 1, generator=rng) * 2, torch.randn(16, 1, generator=rng) * 2
-    d_wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "discriminator_loss" in w.overrides],
-                       lambda ns: ns.discriminator_loss(real, fake))
-    expect_close(student.call("discriminator_loss", real, fake, device=device), oracle_discriminator_loss(real, fake),
-                 device=device, what="discriminator_loss", mistakes=d_wrong)
+    check_discriminator_loss(student, device, torch.randn(16, 1, generator=rng) * 2,
+                             torch.randn(16, 1, generator=rng) * 2)
 
 
 @level("gan_losses")
 def test_generator_loss_is_non_saturating(student, rng, device):
     """生成器损失是非饱和的 -log σ(d_f) 的平均 / the generator's loss is the non-saturating mean -log σ(d_f)"""
-    fake = torch.randn(16, 1, generator=rng) * 2 - 2  # D mostly winning: where the two losses differ most
-    g_wrong = mistakes(ref, [w for w in WRONG.of("gan_losses") if "generator_loss" in w.overrides],
-                       lambda ns: ns.generator_loss(fake))
-    expect_close(student.call("generator_loss", fake, device=device), oracle_generator_loss(fake), device=device,
-                 what="generator_loss", mistakes=g_wrong)
+    # D mostly winning: where the saturating and non-saturating losses differ most
+    check_generator_loss(student, device, torch.randn(16, 1, generator=rng) * 2 - 2)
 
 
 @level("gan_losses")
@@ -136,7 +133,8 @@ def test_losses_stay_finite_for_large_logits(student, rng, device):
     signs = torch.randint(0, 2, (12, 1), generator=rng) * 2 - 1
     real = signs * (30 + 10 * torch.rand(12, 1, generator=rng))
     fake = -real.flip(0)
-    check_losses(student, device, real, fake)
+    check_discriminator_loss(student, device, real, fake)
+    check_generator_loss(student, device, fake)
 
 
 # ---------------------------------------------------------------- 3. one step of each
@@ -174,14 +172,14 @@ def oracle_steps(g_state, d_state, X, Z, lr):
         loss = oracle_discriminator_loss(oracle_D(d, X[k]), oracle_D(d, oracle_G(g, Z[k]).detach()))
         grads = torch.autograd.grad(loss, params)
         d = {name: (v - lr * gr).detach() for (name, v), gr in zip(d.items(), grads)}
-        losses.append(float(loss))
+        losses.append(loss.item())
     after_D = ({name: v.clone() for name, v in d.items()}, {name: v.clone() for name, v in g.items()})
     for k in (2, 3):
         params = [v.requires_grad_(True) for v in g.values()]
         loss = oracle_generator_loss(oracle_D(d, oracle_G(g, Z[k])))
         grads = torch.autograd.grad(loss, params)
         g = {name: (v - lr * gr).detach() for (name, v), gr in zip(g.items(), grads)}
-        losses.append(float(loss))
+        losses.append(loss.item())
     return losses, after_D, (d, g)
 
 
