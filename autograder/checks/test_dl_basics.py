@@ -147,21 +147,24 @@ def logistic_data(rng, n):
     return x, y
 
 
+def check_logistic_gradient(student, device, w, b, x, y):
+    wv, bv = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    F.binary_cross_entropy_with_logits(wv * x + bv, y).backward()  # the oracle
+    got = student.call("logistic_gradient", w, b, x, y, device=device)
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(g, torch.Tensor) for g in got):
+        raise CheckFailed(t("logistic_gradient 应返回 (dw, db) 两个张量", "logistic_gradient should return (dw, db), "
+                            "two tensors"))
+    wrong = mistakes(ref, wrongs_of("logistic_regression", "logistic_gradient"),
+                     lambda ns: torch.stack(list(ns.logistic_gradient(w, b, x, y))))
+    expect_close(torch.stack([g.reshape(()) for g in got]), torch.stack([wv.grad, bv.grad]), device=device,
+                 what="(dw, db)", mistakes=wrong)
+
+
 @level("logistic_regression")
 def test_gradient_matches_autograd_of_bce(student, rng, device):
     """logistic_gradient 等于 autograd 对平均交叉熵的梯度 / logistic_gradient equals autograd of the mean cross-entropy"""
     x, y = logistic_data(rng, 12)
-    w, b = torch.randn((), generator=rng), torch.randn((), generator=rng)
-    wv, bv = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    F.binary_cross_entropy_with_logits(wv * x + bv, y).backward()  # the oracle
-    got = student.call("logistic_gradient", w, b, x, y, device=device)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CheckFailed(t("logistic_gradient 应返回 (dw, db)", "logistic_gradient should return (dw, db)"))
-    wrong = list(mistakes(ref, wrongs_of("logistic_regression", "logistic_gradient"),
-                          lambda ns: ns.logistic_gradient(w, b, x, y)))
-    for k, (name, expected) in enumerate((("dw", wv.grad), ("db", bv.grad))):
-        g = got[k].reshape(()) if isinstance(got[k], torch.Tensor) and got[k].numel() == 1 else got[k]
-        expect_close(g, expected, device=device, what=name, mistakes=[(m[k], text) for m, text in wrong])
+    check_logistic_gradient(student, device, torch.randn((), generator=rng), torch.randn((), generator=rng), x, y)
 
 
 @level("logistic_regression")
@@ -169,16 +172,7 @@ def test_gradient_on_the_seed_table(student, rng, device):
     """在种子的气温/是否出门表格上，梯度等于 autograd / on seed 004's temperature / going-out table, the gradient equals autograd's"""
     x = torch.tensor([-10.0, 3, -3, 5, -4, 7, -6, 8])
     y = torch.tensor([0.0, 1, 0, 1, 0, 1, 0, 1])
-    w, b = torch.rand((), generator=rng), torch.randn((), generator=rng)
-    wv, bv = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    F.binary_cross_entropy_with_logits(wv * x + bv, y).backward()
-    got = student.call("logistic_gradient", w, b, x, y, device=device)
-    wrong = list(mistakes(ref, wrongs_of("logistic_regression", "logistic_gradient"),
-                          lambda ns: ns.logistic_gradient(w, b, x, y)))
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CheckFailed(t("logistic_gradient 应返回 (dw, db)", "logistic_gradient should return (dw, db)"))
-    expect_close(torch.stack([torch.as_tensor(g).reshape(()).cpu() for g in got]), torch.stack([wv.grad, bv.grad]),
-                 device=device, what="(dw, db)", mistakes=[(torch.stack(list(m)), text) for m, text in wrong])
+    check_logistic_gradient(student, device, torch.rand((), generator=rng), torch.randn((), generator=rng), x, y)
 
 
 @level("logistic_regression")
