@@ -180,8 +180,8 @@ def test_decision_boundary_is_where_p_is_one_half(student, rng, device):
     """决策边界 x0 处 σ(w x0 + b) = 0.5 / at the decision boundary x0, σ(w x0 + b) = 0.5"""
     w, b = torch.randn((), generator=rng) * 2, torch.randn((), generator=rng) * 3
     got = student.call("decision_boundary", w, b, device=device)
-    wrong = [(torch.tensor(float(m)), text) for m, text in
-             mistakes(ref, wrongs_of("logistic_regression", "decision_boundary"), lambda ns: ns.decision_boundary(w, b))]
+    wrong = [(torch.tensor(float(m)), text) for m, text in mistakes(
+        ref, wrongs_of("logistic_regression", "decision_boundary"), lambda ns: ns.decision_boundary(w, b))]
     if not isinstance(got, (int, float)) or not math.isfinite(got):
         raise CheckFailed(t(f"decision_boundary 应返回一个数，得到 {describe(got)}",
                             f"decision_boundary should return a number, got {describe(got)}"))
@@ -343,13 +343,13 @@ def test_cutout_squares_have_mask_size(student, rng, device):
     for z in cutout_outputs(student, rng, H, W, side, 2, trials=12):
         for box in components(z):
             top, bottom, left, right, count = box
-            if bottom - top + 1 <= side and right - left + 1 <= side and count == (bottom - top + 1) * (right - left + 1):
+            height, width = bottom - top + 1, right - left + 1
+            if height <= side and width <= side and count == height * width:  # a square apart from the others
                 isolated += 1
                 if not is_clipped_square(box, H, W, side):
-                    raise CheckFailed(message("half_size") if max(bottom - top, right - left) + 1 <= side // 2 else
-                                      t(f"遮挡块的大小不对：应为 {side}×{side}，得到 {bottom - top + 1}×{right - left + 1}",
-                                        f"a square has the wrong size: {side}x{side} expected, got "
-                                        f"{bottom - top + 1}x{right - left + 1}"))
+                    raise CheckFailed(message("half_size") if max(height, width) <= side // 2 else
+                                      t(f"遮挡块的大小不对：应为 {side}×{side}，得到 {height}×{width}",
+                                        f"a square has the wrong size: {side}x{side} expected, got {height}x{width}"))
     if isolated == 0:
         raise CheckFailed(t("找不到单独的遮挡块", "no separate square found"))
 
