@@ -47,9 +47,11 @@ release: $(VENV)/.installed
 report: $(VENV)/.installed
 	$(PY) -m autograder.tools.report $(A)
 
-# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
+# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures),
+# then 08_gan's training check over 20 seeds: its time and every version's pass rate.
 bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench
+	$(PY) -m autograder.tools.bench_gan
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results
