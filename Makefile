@@ -48,9 +48,11 @@ release: $(VENV)/.installed
 report: $(VENV)/.installed
 	$(PY) -m autograder.tools.report $(A)
 
-# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures).
+# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures),
+# then 08_gan's training check over 20 seeds: its time and every version's pass rate.
 bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench
+	$(PY) -m autograder.tools.bench_gan
 
 # On a GPU host: grade 05's reference and a known-wrong submission inside the sandbox with the
 # checks on CUDA; fails unless the reference gets full marks, the wrong one loses, and the

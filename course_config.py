@@ -66,6 +66,13 @@ class Assignment:
 
 
 ASSIGNMENTS = (
+    Assignment("00_dl_basics", "dl_basics", (
+        Level("linear_regression", 2),
+        Level("logistic_regression", 2),
+        Level("conv_layers", 2),
+        Level("cutout", 2),
+        Level("cnn_training", 2),
+    ), device="cuda"),
     Assignment("01_multihead_attention", "multihead_attention", (
         Level("masked_softmax", 2),
         Level("dot_product_attention", 2),
@@ -112,6 +119,12 @@ ASSIGNMENTS = (
         Level("encoder_block", 3),
         Level("masked_self_attention", 2),
         Level("transformer_quiz", 3),
+    ), device="cuda"),
+    Assignment("08_gan", "gan", (
+        Level("gan_modules", 2),
+        Level("gan_losses", 2),
+        Level("gan_steps", 2),
+        Level("gan_training", 2),
     ), device="cuda"),
 )
 
