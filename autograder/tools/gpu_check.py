@@ -22,7 +22,7 @@ from autograder.engine.grade_one import grade_one
 from autograder.engine.submission import Submission
 from autograder.tools import demo
 
-SPEC = next(spec for spec in course_config.ASSIGNMENTS if spec.device == "cuda")
+SPEC = course_config.assignment("05_rnn_from_scratch")  # CUDA where present, with a training check
 PROBE = "import torch\nprint('DEVICE-PROBE', torch.zeros(1, device={device!r}).device.type)"
 
 
