@@ -50,6 +50,7 @@ EXCHANGE_ROOT = os.environ.get("COURSE_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 # are always shown; quiz keys never.
 SHOW_EXPECTED = bool(os.environ.get("COURSE_SHOW_EXPECTED"))
 
+
 @dataclass(frozen=True)
 class Level:
     name: str  # joins the solution cell's grade_id, `check_<name>`, the reference and the checks

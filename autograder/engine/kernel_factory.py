@@ -61,8 +61,9 @@ class KernelFactory:
         hello.settimeout(READY_TIMEOUT_S)
         box.own(run_dir)
         try:
-            request = {"fresh": [*self.box.writable_tmpfs(), str(self.scratch_root)],
-                       "keep": [*(inside for _, inside in self.box.python_folders()), str(box.workdir.parent)],
+            isolation = self.box.isolation
+            request = {"fresh": [*isolation.hidden, str(self.scratch_root)],
+                       "keep": [*(inside for _, inside in isolation.python_folders), str(box.workdir.parent)],
                        "tmpfs_bytes": self.limits.file_mb << 20, "workdir": str(box.workdir),
                        "connection_file": connection_file, "hello": str(hello_path), "env": box.kernel_env(),
                        "nproc": self.limits.processes}

@@ -120,29 +120,15 @@ class Sandbox:
             self.group.kill()
             self.group = None
 
-    def python_folders(self) -> list:
-        """(host folder, folder inside) of the course's Python: the venv, and its interpreter where
-        the sandbox would hide it (uv, pyenv and conda keep theirs under /root, /home or /opt)."""
-        folders = [(str(Path(sys.prefix)), VENV_INSIDE)]
-        hidden = [*self.writable_tmpfs(), *course_folders()]
-        for base in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)}:
-            if _under(base, hidden) and not any(_under(course, [base]) for course in course_folders()):
-                folders.append((base, base))
-        return folders
-
-    def writable_tmpfs(self) -> list:
-        """The folders bwrap covers with an empty tmpfs (writable inside)."""
-        return [hidden for hidden in HIDDEN + course_folders() if Path(hidden).exists()]
-
     def _bwrap(self) -> list:
         command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev"]
         if self.gpu:
             for host, inside in self.isolation.gpu_nodes:
                 command += ["--dev-bind", host, inside]
         command += ["--remount-ro", "/dev", "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new
-        for hidden in self.writable_tmpfs():  # an empty, small, private folder in its place
+        for hidden in self.isolation.hidden:  # an empty, small, private folder in its place
             command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
-        for host, inside in self.python_folders():
+        for host, inside in self.isolation.python_folders:
             command += ["--ro-bind", host, inside]
         for folder in self.binds:
             command += ["--bind", str(folder), str(folder)]
@@ -157,7 +143,7 @@ class Sandbox:
         if not self.isolation.bwrap:
             return []
         user = self.isolation.user
-        hosts = [host for host, _ in self.python_folders()]
+        hosts = [host for host, _ in self.isolation.python_folders]
         blocked = sorted({_blocked_at(host, user) for host in hosts} - {None})
         if not blocked:
             return []
@@ -219,6 +205,16 @@ def _blocked_at(path: str, user):
     return None
 
 
+def python_folders(hidden: list) -> list:
+    """(host folder, folder inside) of the course's Python: the venv, and its interpreter where
+    the sandbox would hide it (uv, pyenv and conda keep theirs under /root, /home or /opt)."""
+    folders = [(str(Path(sys.prefix)), VENV_INSIDE)]
+    for base in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)}:
+        if _under(base, hidden) and not any(_under(course, [base]) for course in course_folders()):
+            folders.append((base, base))
+    return folders
+
+
 def course_folders() -> tuple:
     """Where the course's code lives (hidden checks, references, settings): never visible inside."""
     import autograder
@@ -243,6 +239,9 @@ class Isolation:
 
     def __init__(self):
         self.user = self._judge_user() if os.geteuid() == 0 else None
+        # the folders bwrap covers with an empty tmpfs (writable inside), and what it binds back
+        self.hidden = [hidden for hidden in HIDDEN + course_folders() if Path(hidden).exists()]
+        self.python_folders = python_folders(self.hidden)
         self.cgroups = cgroup_kinds.find()
         self.gpu_nodes = gpu_device_nodes()
         self.bwrap_path = shutil.which(os.environ.get("COURSE_BWRAP", "bwrap"))
