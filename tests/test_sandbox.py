@@ -47,6 +47,8 @@ try:
 except OSError:
     report["reached_grader_port"] = False
 report["course_root_visible"] = os.path.exists(ROOT)
+# beside a venv's interpreter that the sandbox had to bind back (its home): nothing else of it
+report["beside_python_visible"] = os.path.exists(os.path.join(sys.base_prefix, "../../../answers.txt"))
 print("PROBE " + json.dumps(report))
 '''
 
@@ -184,6 +186,7 @@ def hidden_interpreter_venv(owner: str) -> Path:
     account = pwd.getpwnam(owner)
     home = Path(tempfile.mkdtemp(prefix="hidden-python-", dir=account.pw_dir))
     os.chmod(home, 0o700)
+    (home / "answers.txt").write_text("what only the folder's owner may read")
     base = home / ".pyenv" / "versions" / "3.11-course"
     (base / "bin").mkdir(parents=True)
     (base / "lib").mkdir()
@@ -226,6 +229,7 @@ def test_a_venv_from_an_interpreter_the_sandbox_hides_works_inside_it(probe_note
         assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
         assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
         assert report["course_root_visible"] is False and report["allocated_6_gib"] is False
+        assert report["beside_python_visible"] is False  # only the interpreter and the venv were bound
     assert forked[1]["timings"]["kernel_start_s"] < fresh[1]["timings"]["kernel_start_s"]
 
 
