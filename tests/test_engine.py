@@ -281,7 +281,13 @@ for folder in ["/tmp", "/var/tmp", "/dev/shm", "/dev", "/home", "/srv", "/root",
         pass
 '''
 FIND = '''
-import os
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+# what hides the factory's folders and the first kernel's files cannot be taken away
+unmounted = [folder for folder in ["/tmp", "/var/tmp", "/dev/shm", os.getcwd()]
+             if libc.umount2(folder.encode(), 2) == 0 or libc.umount2(folder.encode(), 0) == 0]
+print("UNMOUNTED", unmounted)
+print("CAPS", [line.split()[1] for line in open("/proc/self/status") if line.startswith("Cap")])
 found = []
 for folder in ["/tmp", "/var/tmp", "/dev/shm", "/dev", "/home", "/srv", "/root", "/opt", COURSE]:
     for top, _, files in os.walk(folder):
@@ -306,4 +312,7 @@ def test_one_workers_kernels_share_nothing(course):
     results = grade_class([Submission.from_path(p, SPEC.folder) for p in paths], SHORT, workers=1)
     assert results[0]["worker"] == results[1]["worker"]  # the same worker, so the same factory
     printed = "".join(o.get("text", "") for o in results[1]["outputs"][0])
+    assert "UNMOUNTED []" in printed, printed
+    assert "CAPS ['0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000', "\
+        "'0000000000000000']" in printed, printed  # inheritable, permitted, effective, bounding, ambient
     assert "FOUND []" in printed, printed

@@ -61,12 +61,17 @@ class SubmissionKernel:
         os.chmod(scratch.name, 0o711)  # the kernel's user may pass through, not list
         workdir = Path(scratch.name) / "work"
         workdir.mkdir()
-        for name, data in files:
+        box = sandboxes.for_submission(workdir, limits, device)
+        for name, data in files:  # into the fresh folder, before any student code runs
             path = (workdir / name).resolve()
             if workdir.resolve() in path.parents:  # no "../" escapes
-                path.parent.mkdir(parents=True, exist_ok=True)
+                for folder in reversed(path.relative_to(workdir).parents[:-1]):
+                    if not (workdir / folder).is_dir():
+                        (workdir / folder).mkdir()
+                        box.own(workdir / folder)
                 path.write_bytes(data)
-        kernel = cls(sandboxes.for_submission(workdir, limits, device), scratch, factory)
+                box.own(path)
+        kernel = cls(box, scratch, factory)
         try:
             kernel.km, kernel.kc = kernel._launch()
         except BaseException:
@@ -88,8 +93,10 @@ class SubmissionKernel:
         self.sandbox.destroy()
 
     def restart(self):
-        """A fresh kernel in the same sandbox and folders."""
+        """A fresh kernel in the same sandbox and working folder, with a new run folder (the old
+        one holds whatever the dead kernel left there: the grader never reads or binds it)."""
         self.stop()
+        self.sandbox.new_run_dir()
         self.km, self.kc = self._launch()
 
     def _launch(self) -> tuple:

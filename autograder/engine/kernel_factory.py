@@ -59,7 +59,8 @@ class KernelFactory:
         hello.bind(str(hello_path))
         hello.listen(1)
         hello.settimeout(READY_TIMEOUT_S)
-        box.own(run_dir)
+        for made in (Path(connection_file), hello_path):  # made just now, in a folder no kernel has had
+            box.own(made)
         try:
             isolation = self.box.isolation
             request = {"fresh": [*isolation.hidden, str(self.scratch_root)],

@@ -50,10 +50,9 @@ class Sandbox:
     def __init__(self, workdir: Path, isolation: "Isolation", limits, binds=None, device: str = "cpu"):
         self.workdir, self.isolation, self.limits = Path(workdir), isolation, limits
         self.gpu = device == "cuda"
-        self.run_dir = self.workdir.parent / "run"  # the kernel's connection file and sockets
-        self.run_dir.mkdir(exist_ok=True)
-        self.binds = binds or (self.workdir, self.run_dir)  # the folders the kernel may write
-        self.connection_file = self.run_dir / "kernel.json"  # ipc sockets beside it: never TCP
+        self.launches = 0
+        self.new_run_dir()
+        self._binds = binds  # the folders the kernel may write (default: its work and run folders)
         self.group = None  # the submission's cgroups, made on first use
         self.warnings = list(isolation.warnings)
         if self.gpu and not isolation.cgroups.kind:
@@ -62,14 +61,28 @@ class Sandbox:
                                    "WARNING: the CUDA kernel's memory was unbounded (no address-space limit, "
                                    "no cgroup)"))
         self.own(self.workdir)
-        self.own(self.run_dir)
 
-    def own(self, folder: Path):
-        """Give `folder` and everything in it to the kernel's user."""
+    @property
+    def binds(self) -> tuple:
+        return self._binds or (self.workdir, self.run_dir)
+
+    def new_run_dir(self) -> Path:
+        """A fresh folder for the next kernel's connection file and sockets (ipc: never TCP),
+        made here and given to the kernel's user. Each launch gets its own: nothing the
+        grader writes or binds lies in a folder a previous kernel could have written."""
+        self.launches += 1
+        self.run_dir = self.workdir.parent / f"run-{self.launches}"
+        os.mkdir(self.run_dir, 0o700)  # fails if anything (a planted link) is there already
+        self.own(self.run_dir)
+        self.connection_file = self.run_dir / "kernel.json"
+        return self.run_dir
+
+    def own(self, path: Path):
+        """Give `path` itself (a folder or file the grader has just made, never a tree the kernel
+        could have written) to the kernel's user; a link is changed, not followed."""
         user = self.isolation.user
         if user:
-            for path in (folder, *folder.rglob("*")):
-                os.chown(path, user.pw_uid, user.pw_gid)
+            os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
     def kernel_env(self) -> dict:
         threads = str(self.limits.kernel_threads)
@@ -103,7 +116,7 @@ class Sandbox:
             command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
                        "--no-new-privs", "--"] + command
             if self.connection_file.exists():
-                os.chown(self.connection_file, user.pw_uid, user.pw_gid)
+                self.own(self.connection_file)
             command = self._reveal() + command
         if self.isolation.cgroups.kind and cgroups:
             command = self._enter_cgroups() + command
@@ -121,6 +134,8 @@ class Sandbox:
             self.group = None
 
     def _bwrap(self) -> list:
+        for folder in self.binds:
+            mount_point_is_safe(Path(folder))
         command = [self.isolation.bwrap_path, "--ro-bind", "/", "/", "--dev", "/dev"]
         if self.gpu:
             for host, inside in self.isolation.gpu_nodes:
@@ -169,6 +184,27 @@ class Sandbox:
         procs = " ".join(f'"{path}"' for path in self._cgroup().procs)
         # the shell puts itself into the cgroups, then becomes the kernel command
         return ["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"', "sh"]
+
+
+class SandboxUnsafe(RuntimeError):
+    """A folder bwrap would mount lies where student code could have written (a link, or a
+    parent it may write): bwrap is not launched over it."""
+
+
+def mount_point_is_safe(folder: Path):
+    """Raise SandboxUnsafe unless no component of `folder` is a link and every folder above it is
+    the grader's (or root's) and writable by nobody else. bwrap creates its mount points under
+    the new root by following paths (CVE-2026-87766, fixed in bubblewrap 0.12.0, follows a parent
+    link onto the host): with such paths there is no link for it to follow."""
+    path = Path("/")
+    for part in folder.parts[1:]:
+        path = path / part
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            raise SandboxUnsafe(f"refusing to mount {folder}: {path} is a link")
+        if path != folder and path.parent != Path("/") and (
+                info.st_uid not in (0, os.geteuid()) or (info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX)):
+            raise SandboxUnsafe(f"refusing to mount {folder}: {path} may be written by others")
 
 
 def _tasks_of(uid: int) -> int:
@@ -348,5 +384,5 @@ def for_factory(scratch_root: Path, limits, device: str = "cpu") -> Sandbox:
     workdir = scratch_root / "factory"
     workdir.mkdir()
     box = Sandbox(workdir, isolation(), limits, binds=(scratch_root,), device=device)
-    box.own(scratch_root)
+    box.own(scratch_root)  # the factory makes each kernel's folder in it; the folders it holds are the grader's
     return box

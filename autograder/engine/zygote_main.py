@@ -9,6 +9,8 @@ every folder the factory's sandbox could write (/tmp with the scratch root, /dev
 folders) is covered by a fresh empty tmpfs with only its own submission folder bound back, and
 /proc is its own: nothing of another submission (files, processes, sockets) is visible, nor this
 factory. The kernel is process 1 of its PID namespace, so every process it starts dies with it.
+Then it locks those mounts and gives up every capability (give_up_privileges): it cannot
+unmount what hides the factory and the other submissions.
 Before the kernel starts it says hello on the worker's socket, where the worker reads its pid
 (SO_PEERCRED) and puts it into the submission's cgroups.
 """
@@ -28,6 +30,7 @@ import torch  # noqa: F401
 libc = ctypes.CDLL(None, use_errno=True)
 NEWNS, NEWUSER, NEWPID, NEWNET, NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x40000000, 0x08000000
 MS_BIND, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC = 4096, 16384, 1 << 18, 2, 4, 8
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
 
 
 def check(result, what):
@@ -48,9 +51,7 @@ def isolate(request):
     check(libc.unshare(NEWUSER | NEWNS | NEWPID | NEWNET | NEWIPC), "unshare")
     # counted in this user namespace alone: the kernel's processes, not the factory's or the user's
     resource.setrlimit(resource.RLIMIT_NPROC, (request["nproc"], request["nproc"]))
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as f:
-            f.write(text)
+    map_user(uid, gid)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     keep = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in request["keep"]}
     for folder in request["fresh"]:
@@ -62,9 +63,34 @@ def isolate(request):
         os.close(fd)
 
 
+def map_user(uid, gid):
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def give_up_privileges():
+    """Lock the mounts, then hold no capability at all. A nested user and mount namespace makes
+    every mount above locked (MNT_LOCKED: no umount2 can uncover the factory's folders under the
+    fresh ones); the bounding set, the ambient, inheritable, permitted and effective sets are
+    emptied, and no exec can gain any back (no_new_privs)."""
+    uid, gid = os.getuid(), os.getgid()
+    check(libc.unshare(NEWUSER | NEWNS), "unshare (lock)")
+    map_user(uid, gid)
+    cap = 0
+    while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
+        cap += 1
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (two words each): none
+    check(libc.capset(header, data), "capset")
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
 def kernel(request):
     """In the new PID namespace's process 1: say hello, wait for the go-ahead, become the kernel."""
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    give_up_privileges()
     hello = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     hello.connect(request["hello"])
     if hello.recv(1) != b"1":
