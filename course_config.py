@@ -22,6 +22,8 @@ class Limits:
     file_mb: int = 100  # the largest file a kernel may write
     processes: int = 64  # processes and threads of one submission (cgroup pids, as root)
     output_kb: int = 512  # a cell's outputs beyond this are dropped, with a notice
+    notebook_output_kb: int = 4096  # all of a notebook's outputs, of every type, together
+    reply_mb: int = 32  # one reply of the student's code to a check (bytes; its structure: replies.py)
     kernel_threads: int = 1  # torch threads in a grading kernel (small tensors are launch-bound)
 
 
@@ -168,6 +170,8 @@ def apply(c) -> None:
     if os.environ.get("COURSE_STOCK_AUTOGRADE"):
         return
     c.Autograde.exporter_class = "autograder.plugins.exporter.GradingExporter"
+    from autograder.plugins.left_out import take_out_links
+    c.Autograde.pre_convert_hook = take_out_links  # before nbgrader copies or opens anything of it
     c.Autograde.sanitize_preprocessors = _swapped(
         "sanitize_preprocessors", "DeduplicateIds", "autograder.plugins.restore_cells.RestoreCells")
     c.Autograde.autograde_preprocessors = _swapped(

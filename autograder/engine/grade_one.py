@@ -42,6 +42,7 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
     started, cpu_started = time.monotonic(), _cpu_seconds()
     spec = course_config.assignment(submission.assignment)
     nb, problems = read_notebook(submission.notebook)
+    problems = list(submission.notes) + problems
     device, device_note = _device(device)
     timings = {}
     with SubmissionKernel.start(limits, submission.files, worker_factory(limits, device), device) as kernel:
@@ -70,6 +71,7 @@ def failed_result(submission: Submission, reason: str) -> dict:
     """The result of a submission that could not be graded at all (its worker kept dying...):
     every level 0, with the reason."""
     nb, problems = read_notebook(submission.notebook)
+    problems = list(submission.notes) + problems
     levels = course_config.assignment(submission.assignment).levels
     return _result(submission, nb, device="", score=0.0,
                    levels={lv.name: LevelResult(lv.name, lv.points, problem=reason).as_dict() for lv in levels},

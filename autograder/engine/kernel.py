@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -27,6 +29,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
 
 
+def budgeted_context(limits) -> zmq.asyncio.Context:
+    """The zmq context of a kernel's client: a message frame over what one reply may be is
+    refused by zmq before this process holds it (the kernel's connection is dropped instead)."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, (limits.reply_mb << 20) * 4 // 3 + (1 << 20))
+    return context
+
+
 def launch(box) -> tuple:
     """Start a kernel in sandbox `box` and send it the warm-up; returns (km, kc) at once."""
     km = SandboxedKernelManager(kernel_name="python3")
@@ -39,7 +49,7 @@ def launch(box) -> tuple:
     km.connection_file = str(box.connection_file)
     run_sync(km.start_kernel)(env=box.kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               cwd=str(box.workdir), extra_arguments=["--HistoryManager.hist_file=:memory:"])
-    kc = km.client()
+    kc = km.client(context=budgeted_context(box.limits))
     kc.start_channels()
     kc.execute(WARM_UP, store_history=False)  # runs in the kernel's process while we go on
     return km, kc
@@ -88,6 +98,7 @@ class SubmissionKernel:
         try:
             self.kc.stop_channels()
             run_sync(self.km.shutdown_kernel)(now=True)
+            self.kc.context.destroy(linger=0)
         except Exception:
             pass
         self.sandbox.destroy()

@@ -27,6 +27,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from autograder.engine import sandbox as sandboxes
+from autograder.engine.kernel import budgeted_context
 
 SOURCE = Path(__file__).with_name("zygote_main.py")
 READY_TIMEOUT_S = 120
@@ -78,7 +79,7 @@ class KernelFactory:
         finally:
             hello.close()
             hello_path.unlink(missing_ok=True)
-        kc = AsyncKernelClient(connection_file=connection_file)
+        kc = AsyncKernelClient(connection_file=connection_file, context=budgeted_context(self.limits))
         kc.load_connection_file()
         kc.start_channels()
         return ForkedKernelManager(pid, kc), kc

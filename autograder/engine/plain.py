@@ -1,4 +1,4 @@
-"""Plain data between the student's code and the judge (DESIGN rule 2).
+"""Plain data between the student's code and the judge (docs/architecture.md: plain data only).
 
 Only tensors, numbers, strings, bools, None, and lists / tuples / str-keyed dicts of them cross
 the boundary, plus `Handle`s that name an object living on the student's side. The trusted side
@@ -8,6 +8,7 @@ never code.
 import torch
 
 MAX_DEPTH = 8
+MAX_NODES = 200_000  # values walked in one reply, a shared container counted at each reference
 
 
 class Handle:
@@ -20,21 +21,26 @@ class Handle:
         return f"<{self.type_name}>"
 
 
-def check_plain(value, depth=0):
-    """Raise TypeError unless `value` is plain data; return it unchanged."""
-    if depth > MAX_DEPTH:
-        raise TypeError("nested too deeply")
-    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor, Handle)):
-        return value
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            check_plain(item, depth + 1)
-        return value
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        for item in value.values():
-            check_plain(item, depth + 1)
-        return value
-    raise TypeError(f"not plain data: {type(value).__name__}")
+def check_plain(value, max_nodes=MAX_NODES):
+    """Raise TypeError unless `value` is plain data within MAX_DEPTH and `max_nodes` values
+    (every later walk of it is then as cheap); return it unchanged."""
+    stack, walked = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        walked += 1
+        if walked > max_nodes:
+            raise TypeError(f"more than {max_nodes} values (shared containers count at each use)")
+        if depth > MAX_DEPTH:
+            raise TypeError("nested too deeply")
+        if item is None or isinstance(item, (bool, int, float, str, torch.Tensor, Handle)):
+            continue
+        if isinstance(item, (list, tuple)):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, dict) and all(isinstance(k, str) for k in item):
+            stack.extend((child, depth + 1) for child in item.values())
+        else:
+            raise TypeError(f"not plain data: {type(item).__name__}")
+    return value
 
 
 def describe(value, max_numbers=8) -> str:

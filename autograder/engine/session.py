@@ -22,21 +22,25 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from autograder.engine import agent
+from autograder.engine import replies
 from autograder.engine.student import Student, StudentError
 from autograder.messages import t
 
-MAX_REPLY_BYTES = 256 << 20
 MAX_RESTARTS = 3  # fresh runs without a kernel-killing cell
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
 
 class CappedClient(NotebookClient):
-    """nbclient with a cap on each cell's outputs (a print loop cannot fill the grader's memory)
-    that also tells whether the last cell hit its time limit."""
+    """nbclient with a budget on outputs, of every type (streams, displays and their updates,
+    results, errors, anything carrying the judge's MIME type): `output_limit_kb` per cell and
+    `notebook_limit_kb` for the whole notebook. Comm (widget) messages are dropped. It also tells
+    whether the last cell hit its time limit."""
 
     timed_out = False
     output_limit_kb = 512
+    notebook_limit_kb = 4096
+    COUNTED = ("stream", "display_data", "update_display_data", "execute_result", "error")
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True
@@ -45,22 +49,32 @@ class CappedClient(NotebookClient):
     def reset_execution_trackers(self):
         super().reset_execution_trackers()
         self.output_bytes = defaultdict(int)
+        self.notebook_bytes = 0
 
-    def output(self, outs, msg, display_id, cell_index):
+    def process_message(self, msg, cell, cell_index):
+        kind = msg.get("msg_type", "")
+        if kind.startswith("comm"):
+            return None  # no widget state in a graded notebook
+        if kind in self.COUNTED and not self._within_budget(msg, cell.outputs, cell_index):
+            return None
+        return super().process_message(msg, cell, cell_index)
+
+    def _within_budget(self, msg, outs, cell_index) -> bool:
         content = msg.get("content", {})
-        if agent.MIME in content.get("data", {}):
-            return super().output(outs, msg, display_id, cell_index)  # a judge reply
-        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
-        before = self.output_bytes[cell_index]
+        size = sum(len(str(content.get(key, ""))) for key in ("text", "data", "metadata", "traceback", "evalue"))
+        cell_before, notebook_before = self.output_bytes[cell_index], self.notebook_bytes
         self.output_bytes[cell_index] += size
-        limit = self.output_limit_kb << 10
-        if before + size <= limit:
-            return super().output(outs, msg, display_id, cell_index)
-        if before <= limit:
+        self.notebook_bytes += size
+        cell_limit, notebook_limit = self.output_limit_kb << 10, self.notebook_limit_kb << 10
+        if self.output_bytes[cell_index] <= cell_limit and self.notebook_bytes <= notebook_limit:
+            return True
+        if cell_before <= cell_limit and notebook_before <= notebook_limit:  # the notice, once
+            limit = self.output_limit_kb if self.output_bytes[cell_index] > cell_limit else self.notebook_limit_kb
+            where = ("单元格", "cell") if self.output_bytes[cell_index] > cell_limit else ("笔记本", "notebook")
             outs.append(nbformat.v4.new_output("stream", name="stdout", text=t(
-                f"\n[输出超过 {self.output_limit_kb} KB，其余已丢弃]\n",
-                f"\n[output over {self.output_limit_kb} KB; the rest was dropped]\n")))
-        return None
+                f"\n[{where[0]}输出超过 {limit} KB，其余已丢弃]\n",
+                f"\n[{where[1]} output over {limit} KB; the rest was dropped]\n")))
+        return False
 
 
 class KernelSession:
@@ -79,6 +93,7 @@ class KernelSession:
             interrupt_on_timeout=True, error_on_timeout=TIMEOUT_ERROR, record_timing=False,
             resources={"metadata": {"path": str(kernel.workdir)}})
         self.client.output_limit_kb = limits.output_kb
+        self.client.notebook_limit_kb = limits.notebook_output_kb
         self._adopt()
 
     def _adopt(self):
@@ -111,6 +126,7 @@ class KernelSession:
 
     def _run_all(self, skip, fatal, deadline):
         """The index of the cell that killed the kernel, or None."""
+        self.client.reset_execution_trackers()  # a fresh run: a fresh output budget
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or skip(cell) or index in fatal:
                 continue
@@ -171,14 +187,14 @@ class KernelSession:
         torch.save(request, buffer)
         nonce = secrets.token_hex(8)
         code = f"{self.agent_name}.serve_b64({base64.b64encode(buffer.getvalue()).decode()!r}, {nonce!r})"
-        replies, _ = run_sync(self._call)(code, self.limits.call_s)
+        published, _ = run_sync(self._call)(code, self.limits.call_s)
         if self.dead:
             raise StudentError("KernelDied", self.dead)
-        for data in reversed(replies):
+        for data in published:  # at most one: the first the call published
             try:
-                reply = torch.load(io.BytesIO(base64.b64decode(data)), weights_only=True)
-            except Exception:
-                continue
+                reply = replies.decode(data, self.limits.reply_mb << 20)
+            except replies.ReplyRefused as refused:
+                raise StudentError("ReplyRefused", str(refused)) from None
             if isinstance(reply, dict) and reply.get("nonce") == nonce:
                 return reply
         if self.call_timed_out:
@@ -192,31 +208,31 @@ class KernelSession:
         kc, km = self.kernel.kc, self.kernel.km
         msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False)
         deadline = time.monotonic() + timeout
-        replies, error = [], None
+        published, error = [], None
         self.call_timed_out = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 await self._on_call_timeout()
-                return replies, "Timeout"
+                return published, "Timeout"
             try:
                 msg = await kc.get_iopub_msg(timeout=min(left, 1.0))
             except queue.Empty:
                 if not await km.is_alive():
                     self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
                                       "the kernel died (os._exit / a crash / out of memory?)")
-                    return replies, "KernelDied"
+                    return published, "KernelDied"
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             data = content.get("data", {}).get(agent.MIME) if kind == "display_data" else None
-            if isinstance(data, str) and len(data) <= MAX_REPLY_BYTES * 4 // 3 + 4:
-                replies.append(data)
+            if data is not None and not published:  # one reply per call: the rest are dropped unread
+                published.append(data)
             elif kind == "error":
                 error = content.get("ename", "error")
             elif kind == "status" and content.get("execution_state") == "idle":
-                return replies, error
+                return published, error
 
     async def _on_call_timeout(self):
         """Interrupt the call; a kernel that does not come back is killed."""

@@ -63,7 +63,10 @@ class Student:
                 "kwargs": {k: _encode_handles(v) for k, v in kwargs.items()}, "device": device}
 
     def _decode(self, reply):
-        check_plain(reply)
+        try:
+            check_plain(reply)
+        except TypeError as error:
+            raise StudentError("ProtocolError", f"reply refused: {error}") from None
         if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
             raise StudentError("ProtocolError", "malformed reply")
         if not reply["ok"]:

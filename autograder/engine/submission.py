@@ -9,14 +9,16 @@ graded again.
 """
 import hashlib
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
 
+from autograder.engine import nofollow
 from autograder.messages import t
 
 IGNORED = ("*.ipynb", ".*", "__pycache__", "*.pyc", "feedback")  # never given to the kernel
+MAX_NOTEBOOK_BYTES = 16 << 20  # the submitted notebook (nbgrader's submit accepts 100 MB)
+MAX_FILE_BYTES = 16 << 20  # one other file beside it
 MAX_FILES_BYTES = 64 << 20  # a submission folder's other files, together
 
 
@@ -56,18 +58,20 @@ def run_key(nb, files) -> str:
 
 
 def folder_files(*folders: Path, ignore=()) -> tuple:
-    """((relative path, bytes), ...) of the folders' files, later folders on top, notebooks and
-    hidden or ignored files left out."""
-    files = {}
+    """(((relative path, bytes), ...), notes) of the folders' files, later folders on top,
+    notebooks and hidden or ignored files left out; read without following links, within
+    MAX_FILE_BYTES each and MAX_FILES_BYTES together (what is over is left out, with a note)."""
+    files, notes = {}, []
     for folder in folders:
-        for path in sorted(Path(folder).rglob("*")) if folder and Path(folder).is_dir() else ():
-            parts = path.relative_to(folder).parts
-            if path.is_file() and not any(fnmatch(part, pattern) for part in parts
-                                          for pattern in (*IGNORED, *ignore)):
-                files["/".join(parts)] = path.read_bytes()
-    if sum(len(data) for data in files.values()) > MAX_FILES_BYTES:
-        raise ValueError(f"the submission's files exceed {MAX_FILES_BYTES >> 20} MB")
-    return tuple(sorted(files.items()))
+        if folder:
+            found, said = nofollow.read_tree(Path(folder), (*IGNORED, *ignore), MAX_FILE_BYTES, MAX_FILES_BYTES)
+            files.update(found)
+            notes += said
+    while sum(len(data) for data in files.values()) > MAX_FILES_BYTES:  # the folders together
+        name = max(files, key=lambda name: len(files[name]))
+        notes.append(nofollow.note(name, nofollow.Refused(f"{name}: over the {MAX_FILES_BYTES >> 20} MB budget")))
+        del files[name]
+    return tuple(sorted(files.items())), notes
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Submission:
     notebook: bytes  # the .ipynb file's bytes
     files: tuple = ()  # ((relative path, bytes), ...) the kernel's working folder holds
     attempt: int = 1  # 2 when graded again (alone, after a time limit; or after sanitising)
+    notes: tuple = ()  # what was left out while reading it (links, special or oversized files)
 
     @property
     def task_key(self) -> str:
@@ -88,5 +93,9 @@ class Submission:
                   ignore=(), attempt: int = 1) -> "Submission":
         """The notebook at `notebook`, its folder's files with `source`'s (the assignment's) on top."""
         notebook = Path(notebook)
-        return cls(assignment, student or notebook.parent.parent.name, notebook.read_bytes(),
-                   folder_files(notebook.parent, source, ignore=ignore), attempt)
+        try:
+            data, notes = nofollow.read_file(notebook, MAX_NOTEBOOK_BYTES), []
+        except OSError as error:
+            data, notes = b"", [nofollow.note(notebook.name, error)]
+        files, said = folder_files(notebook.parent, source, ignore=ignore)
+        return cls(assignment, student or notebook.parent.parent.name, data, files, attempt, tuple(notes + said))

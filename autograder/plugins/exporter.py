@@ -19,10 +19,13 @@ from nbconvert.exporters import NotebookExporter
 import course_config
 from autograder.engine.classroom import ClassGrading
 from autograder.engine.sandbox import SandboxUnavailable
-from autograder.engine.submission import Submission, read_notebook, run_key
+from autograder.engine import nofollow
+from autograder.engine.submission import MAX_NOTEBOOK_BYTES, Submission, read_notebook, run_key
+from autograder.plugins import left_out
 from autograder.messages import t
 
 PROBLEMS_KEY = "course_judge_problems"  # notebook metadata: problems found before grading
+FALLBACK_KEY = "course_graded_as_empty"  # notebook metadata: nbgrader's steps failed on the submission
 RESULTS = "grading_results"  # the course's folder of results, one JSON per submission
 
 
@@ -34,10 +37,31 @@ class GradingExporter(NotebookExporter):
     def from_file(self, file_stream, resources=None, **kw):
         if self._grading is None:  # the command's first notebook: nbgrader has decided nothing else yet
             self._start_grading()
-        nb, problems = read_notebook(Path(file_stream.name).read_bytes())  # not only UTF-8 text
+        try:  # not only UTF-8 text; never through a link, never more than the budget
+            nb, problems = read_notebook(nofollow.read_file(Path(file_stream.name), MAX_NOTEBOOK_BYTES))
+        except OSError as error:
+            nb, problems = read_notebook(b"")[0], [nofollow.note(Path(file_stream.name).name, error)]
         if problems:
             nb.metadata[PROBLEMS_KEY] = problems
         return self.from_notebook_node(nb, resources, **kw)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """nbgrader's steps on `nb`; if one raises on what this submission holds, the submission
+        is graded as an empty one with the reason (nbgrader would otherwise drop or stop the class)."""
+        try:
+            return super().from_notebook_node(nb, resources, **kw)
+        except Exception as error:
+            if nb.metadata.get(FALLBACK_KEY):
+                raise
+            self.log.error("%s: %s: %s", (resources or {}).get("nbgrader", {}).get("student"),
+                           type(error).__name__, str(error)[:300])
+            empty = read_notebook(b"")[0]
+            empty.metadata[FALLBACK_KEY] = True
+            empty.metadata[PROBLEMS_KEY] = nb.metadata.get(PROBLEMS_KEY, []) + [t(
+                f"nbgrader 无法处理提交的笔记本（{type(error).__name__}），按空白提交评分",
+                f"nbgrader could not process the submitted notebook ({type(error).__name__}: "
+                f"{str(error)[:120]}); graded as an empty submission")]
+            return super().from_notebook_node(empty, resources, **kw)
 
     def result(self, submitted: Submission, sanitised_nb, files) -> dict:
         """The engine's result for `submitted`, a submission of this command, as nbgrader will
@@ -124,7 +148,8 @@ class GradingExporter(NotebookExporter):
         notebook = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)) / \
             f"{course_config.assignment(assignment).name}.ipynb"
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-        return Submission.from_path(notebook, assignment, student, source, ignore=coursedir.ignore)
+        submission = Submission.from_path(notebook, assignment, student, source, ignore=coursedir.ignore)
+        return replace(submission, notes=tuple(left_out.notes(notebook.parent)) + submission.notes)
 
 
 def _match(pattern, folder):

@@ -21,8 +21,8 @@ class JudgeSubmission(NbGraderPreprocessor):
         exporter = self.parent  # the GradingExporter: one per command
         info = resources["nbgrader"]
         folder = Path(resources["metadata"]["path"])  # autograded/<student>/<assignment>, files copied
-        result = exporter.result(exporter.submitted(info["assignment"], info["student"]), nb,
-                                 folder_files(folder, ignore=exporter.parent.coursedir.ignore))
+        files, _ = folder_files(folder, ignore=exporter.parent.coursedir.ignore)  # its notes: the submission's
+        result = exporter.result(exporter.submitted(info["assignment"], info["student"]), nb, files)
         for cell, outputs in zip(executed_cells(nb), result["outputs"]):
             cell.outputs = outputs
         notes = list(dict.fromkeys(nb.metadata.get(PROBLEMS_KEY, []) + result["problems"]
