@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import GRADERS, give_to, nbgrader_as as nbgrader, ordinary_user, require_sandbox
+from tests.conftest import GRADERS, as_user, give_to, nbgrader_as as nbgrader, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -92,6 +93,39 @@ CHEATS = {
         "import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=3)\ns.sendall(b'leak')"),
         HONEST_SCORE),
     "huge_output": (HONEST, add_cell("for i in range(200000):\n    print('x' * 100)"), HONEST_SCORE),
+    # the trust boundary's edges: files the grader could be led to, replies and outputs built to
+    # exhaust it, nbgrader metadata built to make it raise
+    "run_dir_link": (HONEST, lambda nb: [add_cell(
+        "import glob, os, ipykernel\nrun = os.path.dirname(ipykernel.get_connection_file())\n"
+        "os.symlink('{secret}', os.path.join(run, 'planted'))\nos.symlink('/', os.path.join(run, 'root'))\n"
+        "os._exit(0)")(nb), add_cell(
+        "import glob\nfor p in glob.glob('../run*/planted') + glob.glob('../run*/root/etc/shadow'):\n"
+        "    try: print('LEAK', open(p).read())\n    except OSError as e: print('blocked', p, e)")(nb)], HONEST_SCORE),
+    "planted_files": (HONEST, add_cell(
+        "import os\nfor name in ('data.txt', 'sub/inner.txt', 'pipe', 'big.bin'):\n"
+        "    try: print('LEAK', name, open(name).read(100))\n    except OSError as e: print('absent', name, e)"),
+        HONEST_SCORE),
+    "schema_version": (HONEST, lambda nb: [c.metadata.nbgrader.update(schema_version=4) for c in check_cells(nb)[:1]]
+                       + [c.metadata.nbgrader.update(schema_version=2) for c in check_cells(nb)[1:2]], HONEST_SCORE),
+    "flipped_flags": (HONEST, lambda nb: [c.metadata.nbgrader.update(solution=True) for c in check_cells(nb)[:1]]
+                      + [c.metadata.nbgrader.update(grade=False) for c in check_cells(nb)[1:2]]
+                      + [c.metadata.nbgrader.update(grade=True, points=100) for c in nb.cells
+                         if c.metadata.get("nbgrader", {}).get("solution")][:1], HONEST_SCORE),
+    "reply_shared_references": (HONEST, add_cell(
+        "def transpose_qkv(X, num_heads):\n    x = [1]\n    for _ in range(7):\n        x = [x] * 100\n    return x"),
+        HONEST_SCORE),
+    "reply_ten_million_ints": (HONEST, add_cell(
+        "def transpose_qkv(X, num_heads):\n    return list(range(10_000_000))"), HONEST_SCORE),
+    "reply_flood": (HONEST, add_cell(
+        "from IPython.display import publish_display_data\n"
+        "def transpose_qkv(X, num_heads):\n    for _ in range(8):\n"
+        "        publish_display_data({'application/x-course-judge-reply': 'A' * (128 << 20)})\n"), HONEST_SCORE),
+    "output_flood": (HONEST, lambda nb: [add_cell(
+        "from IPython.display import display, HTML, update_display\nimport sys\n"
+        "h = display(HTML('<b>' + 'x' * (500 << 10) + '</b>'), display_id=True)\n"
+        "update_display(HTML('y' * (64 << 20)), display_id=h.display_id)\n"
+        "display({'application/x-course-judge-reply': 'z' * (400 << 10)}, raw=True)\n"
+        "raise ValueError('e' * (400 << 10))")(nb) for _ in range(12)], HONEST_SCORE),
 }
 
 
@@ -120,6 +154,7 @@ def graded(request):
     stop = threading.Event()
     threading.Thread(target=accept, daemon=True).start()
 
+    secret = folder / "secret.txt"  # the grader's own file, which no submission may read or change
     for student, (levels, edit, _) in CHEATS.items():
         if edit == "invalid_json":
             path = demo.submit(course, student, SPEC)
@@ -133,22 +168,87 @@ def graded(request):
                 edit(nb)
             for cell in nb.cells:
                 cell.source = cell.source.replace("{course}", str(course)).replace(
-                    "{port}", str(listener.getsockname()[1]))
+                    "{port}", str(listener.getsockname()[1])).replace("{secret}", str(secret))
         demo.submit(course, student, SPEC, levels, edit=formatted)
+    planted = course / "submitted" / "planted_files" / SPEC.folder
+    (planted / "sub").mkdir()
+    os.symlink(secret, planted / "data.txt")
+    os.symlink(folder, planted / "sub" / "up")
+    os.symlink(secret, planted / "sub" / "inner.txt")
+    os.mkfifo(planted / "pipe")
+    with open(planted / "big.bin", "wb") as big:
+        big.truncate(65 << 20)  # over the per-file and per-submission budgets (sparse: no disk)
 
     give_to(folder, user)
-    run = nbgrader(course, user, "autograde", SPEC.folder)
+    secret.write_text("SECRET-OF-THE-GRADER")
+    os.chmod(secret, 0o600)
+    os.chown(secret, 0, 0)
+    run = peak_measured(course, user, "autograde", SPEC.folder)
     stop.set()
     rows = demo.gradebook_rows(course, SPEC)
     totals = {}
     for student, _, score, _ in rows:
         totals[student] = totals.get(student, 0) + score
     yield course, run, totals, connections, user
+    assert os.stat(secret).st_uid == 0 and secret.read_text() == "SECRET-OF-THE-GRADER"
     listener.close()
     shutil.rmtree(folder, ignore_errors=True)
 
 
 NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}  # files, network, processes
+
+
+PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)")
+
+
+def peak_measured(course, user, *args):
+    """nbgrader's run, whose stderr ends with the largest resident size of any of its processes."""
+    import subprocess
+    import sys
+    command = as_user([sys.executable, "-c", PEAK, str(Path(sys.executable).parent / "nbgrader"), *args], user)
+    return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "HOME": str(course.parent)})
+
+
+def test_no_file_outside_a_submission_was_read_or_changed(graded):
+    """The grader's file that links pointed at: still root's, mode 600, and in no notebook."""
+    course, *_ = graded
+    secret = course.parent / "secret.txt"
+    assert (os.stat(secret).st_uid, stat.S_IMODE(os.stat(secret).st_mode)) == (0, 0o600)
+    for notebook in (course / "autograded").rglob("*.ipynb"):
+        assert "SECRET-OF-THE-GRADER" not in notebook.read_text(errors="replace"), notebook
+    printed = autograded_text(course, "planted_files")
+    assert "LEAK" not in printed, printed
+    for name in ("data.txt", "sub/inner.txt", "pipe", "big.bin"):
+        assert f"absent {name}" in printed, printed
+
+
+def test_what_a_submission_held_that_was_left_out_is_named_in_its_verdict(graded):
+    course, *_ = graded
+    verdict = autograded_text(course, "planted_files")
+    for name in ("data.txt: a link", "sub/up: a link", "pipe: not a regular file", "big.bin"):
+        assert name in verdict, verdict[-3000:]
+
+
+def test_budgets_keep_the_grader_small_and_the_notebooks_bounded(graded):
+    """With replies and outputs built to exhaust it, no process of the grader passed 2 GB and
+    each autograded notebook stayed within the notebook's output budget (plus its verdicts)."""
+    _, run, *_ = graded
+    course = graded[0]
+    peak_kb = int(run.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+    print(f"grader peak RSS: {peak_kb >> 10} MB")
+    assert peak_kb < 2 << 20
+    budget = course_config.Limits().notebook_output_kb << 10
+    for student in ("output_flood", "huge_output", "reply_flood"):
+        path = course / "autograded" / student / SPEC.folder / f"{SPEC.name}.ipynb"
+        assert path.stat().st_size < budget + (2 << 20), (student, path.stat().st_size)
+
+
+def autograded_text(course, student) -> str:
+    nb = nbformat.read(course / "autograded" / student / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
+    return "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                   for cell in nb.cells for o in cell.get("outputs", []))
 
 
 @pytest.mark.parametrize("student", CHEATS)
