@@ -8,6 +8,7 @@ runs on one thread's event loop (nbclient's sync API).
 import os
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import zmq
@@ -102,6 +103,15 @@ class SubmissionKernel:
         except Exception:
             pass
         self.sandbox.destroy()
+
+    def reopen_output(self):
+        """Connect a fresh iopub socket: zmq drops a connection on which a frame over the reply
+        budget arrived (budgeted_context) and does not bring it back. The kernel and its state
+        stay; what was published in between is lost."""
+        self.kc.iopub_channel.close()
+        self.kc._iopub_channel = None
+        self.kc.iopub_channel.start()
+        time.sleep(0.05)  # the kernel hears the new subscription before it publishes again
 
     def restart(self):
         """A fresh kernel in the same sandbox and working folder, with a new run folder (the old

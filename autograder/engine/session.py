@@ -19,7 +19,7 @@ import nbformat
 import torch
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder.engine import agent
 from autograder.engine import replies
@@ -27,6 +27,7 @@ from autograder.engine.student import Student, StudentError
 from autograder.messages import t
 
 MAX_RESTARTS = 3  # fresh runs without a kernel-killing cell
+OUTPUT_GRACE_S = 2  # after a cell's or call's reply, the longest wait for the end of its outputs
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
@@ -38,6 +39,10 @@ class CappedClient(NotebookClient):
     whether the last cell hit its time limit."""
 
     timed_out = False
+    # The reply came but the end of the outputs never did: a message over the reply budget cut
+    # the output connection (KernelSession reopens it).
+    raise_on_iopub_timeout = True
+    iopub_timeout = OUTPUT_GRACE_S
     output_limit_kb = 512
     notebook_limit_kb = 4096
     COUNTED = ("stream", "display_data", "update_display_data", "execute_result", "error")
@@ -151,12 +156,22 @@ class KernelSession:
             self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
                               "the kernel died (os._exit / a crash / out of memory?)")
             return
+        except CellTimeoutError:  # the reply came (or was given up on), the outputs' end did not
+            if not self.client.timed_out:
+                self._output_lost(f"第 {index + 1} 个单元格", f"cell {index + 1}")
+                return
         if self.client.timed_out:
             self.timed_out = True
             self._problem(f"单元格超时（{timeout:.0f} 秒）", f"a cell hit its time limit ({timeout:.0f} s)")
             if not self._responsive():
                 self._kill("超时后内核无响应（忽略了中断），已终止",
                            "the kernel ignored the interrupt after a timeout and was killed")
+
+    def _output_lost(self, where_zh, where_en):
+        self._problem(f"{where_zh}的输出未能收全（单条消息超过 {self.limits.reply_mb} MB？），其余输出已丢弃",
+                      f"{where_en}'s outputs did not all arrive (a message over {self.limits.reply_mb} MB?); "
+                      "the rest were dropped")
+        self.kernel.reopen_output()
 
     def _responsive(self) -> bool:
         cell = nbformat.v4.new_code_cell("pass")
@@ -165,7 +180,7 @@ class KernelSession:
         self.client.timed_out = False
         try:
             self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
-        except DeadKernelError:
+        except (DeadKernelError, CellTimeoutError):
             return False
         finally:
             self.nb.cells.pop()
@@ -187,9 +202,11 @@ class KernelSession:
         torch.save(request, buffer)
         nonce = secrets.token_hex(8)
         code = f"{self.agent_name}.serve_b64({base64.b64encode(buffer.getvalue()).decode()!r}, {nonce!r})"
-        published, _ = run_sync(self._call)(code, self.limits.call_s)
+        published, error = run_sync(self._call)(code, self.limits.call_s)
         if self.dead:
             raise StudentError("KernelDied", self.dead)
+        if error == "OutputLost":
+            raise StudentError("ReplyRefused", f"the reply was over {self.limits.reply_mb} MB")
         for data in published:  # at most one: the first the call published
             try:
                 reply = replies.decode(data, self.limits.reply_mb << 20)
@@ -208,15 +225,19 @@ class KernelSession:
         kc, km = self.kernel.kc, self.kernel.km
         msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False)
         deadline = time.monotonic() + timeout
-        published, error = [], None
+        published, error, replied_at = [], None, None
         self.call_timed_out = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 await self._on_call_timeout()
                 return published, "Timeout"
+            replied_at = replied_at or await self._replied(msg_id)
+            if replied_at and time.monotonic() - replied_at > OUTPUT_GRACE_S:
+                self._output_lost("评测调用", "a check's call")
+                return published, "OutputLost"
             try:
-                msg = await kc.get_iopub_msg(timeout=min(left, 1.0))
+                msg = await kc.get_iopub_msg(timeout=min(left, 0.5))
             except queue.Empty:
                 if not await km.is_alive():
                     self._kernel_gone("内核退出（sys.exit / os._exit / 崩溃 / 内存超限？）",
@@ -233,6 +254,14 @@ class KernelSession:
                 error = content.get("ename", "error")
             elif kind == "status" and content.get("execution_state") == "idle":
                 return published, error
+
+    async def _replied(self, msg_id):
+        """When the kernel's reply to `msg_id` came (now), or None: the replies of earlier calls
+        and cells waiting on the shell channel are read and dropped."""
+        while await self.kernel.kc.shell_channel.msg_ready():
+            if (await self.kernel.kc.get_shell_msg())["parent_header"].get("msg_id") == msg_id:
+                return time.monotonic()
+        return None
 
     async def _on_call_timeout(self):
         """Interrupt the call; a kernel that does not come back is killed."""
