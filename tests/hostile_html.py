@@ -17,36 +17,36 @@ def run(name: str) -> str:
             f"fetch('/pwned/{name}').catch(function(){{}})")
 
 
-def _display(data: dict, metadata=None) -> str:
-    return f"IPython.display.display({data!r}, raw=True, metadata={metadata or {}!r})"
+def _display(data: dict, metadata: dict) -> str:
+    return f"IPython.display.display({data!r}, raw=True, metadata={metadata!r})"
 
 
 _SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" onload="{0}">'
         '<script>{0}</script><rect width="20" height="20"/></svg>')
-# Code cells: each output type a template could place as HTML or run.
-HOSTILE_CODE = [
-    _display({"text/html": f"<script>{run('html-script')}</script><b>bold</b>"}),
-    _display({"text/html": f'<img src="x" onerror="{run("img-onerror")}">'}),
-    _display({"text/html": f'<a id="js-link" href="javascript:{run("javascript-url")}">click</a>'}),
-    _display({"text/html": f'<iframe srcdoc="&lt;script&gt;parent.{run("iframe-srcdoc")}&lt;/script&gt;"></iframe>'
-                           f'<iframe src="javascript:parent.{run("iframe-src")}"></iframe>'}),
-    _display({"text/html": f"<script>{run('isolated')}</script>"}, {"text/html": {"isolated": True}}),
-    _display({"text/html": _SVG.format(run("inline-svg"))}),
-    _display({"image/svg+xml": _SVG.format(run("svg-output"))}),
-    _display({"application/javascript": run("javascript-output")}),
-    _display({"text/markdown": f'<img src="x" onerror="{run("markdown-output")}">'}),
-    _display({"image/png": "iVBORw0KGgo=", "text/plain": "png"},
-             {"image/png": {"width": f"1 onerror={run('png-width')}"}}),
-    _display({"application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2,
-                                                           "version_minor": 0}, "text/plain": "widget"}),
-    _display({"text/html": f'<details open ontoggle="{run("details-ontoggle")}">d</details>'
-                           f'<object data="javascript:{run("object")}"></object>'
-                           f'<embed src="javascript:{run("embed")}">'
-                           f'<form action="javascript:{run("form")}"><button id="form-button">go</button></form>'
-                           '<base href="http://127.0.0.1:9/">'
-                           '<style>body { display: none }</style>'
-                           '<meta http-equiv="refresh" content="0; url=/pwned/refresh">'}),
+# (data, metadata) of display outputs: each output type a template could place as HTML or run.
+HOSTILE_OUTPUTS = [
+    ({"text/html": f"<script>{run('html-script')}</script><b>bold</b>"}, {}),
+    ({"text/html": f'<img src="x" onerror="{run("img-onerror")}">'}, {}),
+    ({"text/html": f'<a id="js-link" href="javascript:{run("javascript-url")}">click</a>'}, {}),
+    ({"text/html": f'<iframe srcdoc="&lt;script&gt;parent.{run("iframe-srcdoc")}&lt;/script&gt;"></iframe>'
+                   f'<iframe src="javascript:parent.{run("iframe-src")}"></iframe>'}, {}),
+    ({"text/html": f"<script>{run('isolated')}</script>"}, {"text/html": {"isolated": True}}),
+    ({"text/html": _SVG.format(run("inline-svg"))}, {}),
+    ({"image/svg+xml": _SVG.format(run("svg-output"))}, {}),
+    ({"application/javascript": run("javascript-output")}, {}),
+    ({"text/markdown": f'<img src="x" onerror="{run("markdown-output")}">'}, {}),
+    ({"image/png": "iVBORw0KGgo=", "text/plain": "png"}, {"image/png": {"width": f"1 onerror={run('png-width')}"}}),
+    ({"application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2, "version_minor": 0},
+      "text/plain": "widget"}, {}),
+    ({"text/html": f'<details open ontoggle="{run("details-ontoggle")}">d</details>'
+                   f'<object data="javascript:{run("object")}"></object>'
+                   f'<embed src="javascript:{run("embed")}">'
+                   f'<form action="javascript:{run("form")}"><button id="form-button">go</button></form>'
+                   '<base href="http://127.0.0.1:9/">'
+                   '<style>body { display: none }</style>'
+                   '<meta http-equiv="refresh" content="0; url=/pwned/refresh">'}, {}),
 ]
+HOSTILE_CODE = [_display(data, metadata) for data, metadata in HOSTILE_OUTPUTS]
 HOSTILE_MARKDOWN = (
     "## Raw HTML in a markdown cell\n\n"
     f"<script>{run('markdown-script')}</script>\n\n"
@@ -58,7 +58,7 @@ HOSTILE_MARKDOWN = (
 HOSTILE_NAMES = ["html-script", "img-onerror", "javascript-url", "iframe-srcdoc", "iframe-src", "isolated",
                  "inline-svg", "svg-output", "javascript-output", "markdown-output", "png-width", "details-ontoggle",
                  "object", "embed", "form", "markdown-script", "markdown-img", "markdown-link", "markdown-a",
-                 "markdown-svg"]
+                 "markdown-svg", "grade-id"]
 
 HONEST_TABLE = "<table class='honest-table'><tr><th>n</th><th>loss</th></tr><tr><td>42</td><td>0.125</td></tr></table>"
 HONEST_CODE = [
@@ -78,8 +78,15 @@ def add_cells(nb, code: list, markdown: str):
     nb.cells.append(nbformat.v4.new_markdown_cell(markdown))
 
 
+FORGED_GRADE_ID = f'x"><img src=x onerror="{run("grade-id")}'
+
+
 def hostile(nb):
     add_cells(nb, HOSTILE_CODE, HOSTILE_MARKDOWN)
+    # A cell that claims to be a manually graded answer, its grade id made to break out of id="...".
+    nb.cells.append(nbformat.v4.new_markdown_cell("forged", metadata={"nbgrader": {
+        "grade_id": FORGED_GRADE_ID, "grade": True, "solution": True, "points": 1, "locked": False,
+        "schema_version": 3}}))
 
 
 def honest(nb):

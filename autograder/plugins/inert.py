@@ -6,7 +6,7 @@ all on nbconvert's HTMLExporter (course_config turns them on for every nbgrader 
 
 - `InertOutputs`, a preprocessor: what the templates would run or place unescaped goes first
   (javascript and widget outputs, widget state, file names, `isolated` frames, non-numeric image
-  sizes and prompts, cell tags and ids outside [A-Za-z0-9_-]).
+  sizes and prompts, cell tags, ids and grade ids outside [A-Za-z0-9_-]).
 - `clean` (nh3, the Rust ammonia sanitiser), nbconvert's `clean_html` filter under
   `sanitize_html`: every text/html output and every rendered markdown text (`markdown2html`, which
   formgrader's own markdown cells use without `clean_html`) keeps an allow-list of tags,
@@ -88,6 +88,9 @@ class InertOutputs(Preprocessor):
         for index, cell in enumerate(nb.cells):
             if "id" in cell and not _NAME.fullmatch(str(cell.id)):
                 cell.id = f"cell-{index}"
+            grader = cell.metadata.get("nbgrader", {})
+            if "grade_id" in grader and not _NAME.fullmatch(str(grader.grade_id)):
+                grader.grade_id = f"cell-{index}"  # nbgrader's templates write it into id and href
             if "tags" in cell.metadata:
                 cell.metadata.tags = [tag for tag in cell.metadata.tags if _NAME.fullmatch(str(tag))]
             if "execution_count" in cell:
