@@ -10,6 +10,7 @@ text still show. Controls: the stock exporter lets the payloads through, and the
 import collections
 import copy
 import os
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -239,3 +240,21 @@ def test_formgrader_answered_500_with_the_feedback_template_for_all_of_nbgrader(
     finally:
         config.write_text(original)
     assert {student: status for student, (status, _) in views.items()} == {"mallory": 500, "alice": 500}
+
+
+def test_clean_keeps_every_formula_feedback_draws():
+    """Every formula of every release notebook, as feedback's MathML, keeps its tags and attributes."""
+    from autograder.plugins.feedback import math_as_mathml
+    changed = []
+    for spec in course_config.ASSIGNMENTS:
+        nb = nbformat.read(course_config.ROOT / "release" / spec.folder / f"{spec.name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                formulas = re.findall(r"<math.*?</math>", math_as_mathml(cell.source), re.DOTALL)
+                changed += [f for f in formulas if _markup(clean(f)) != _markup(f)]
+    assert not changed, changed[:3]
+
+
+def _markup(html: str) -> list:
+    """The tags and attribute names of `html`, in order."""
+    return re.findall(r"<(\w+)|\s([\w:-]+)=", html)

@@ -36,7 +36,7 @@ _MATHML = {"math", "semantics", "annotation", "mrow", "mi", "mo", "mn", "ms", "m
 _MATHML_ATTRIBUTES = {"display", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "minsize",
                       "maxsize", "columnalign", "rowspacing", "columnspacing", "width", "height", "depth",
                       "linethickness", "accent", "accentunder", "movablelimits", "displaystyle", "scriptlevel",
-                      "notation", "form", "symmetric", "largeop", "encoding"}
+                      "notation", "form", "symmetric", "largeop", "encoding", "linebreak"}
 # Layout and colour only: nothing that positions over the page or loads a URL.
 _STYLE = {"color", "background-color", "font-weight", "font-style", "font-family", "font-size", "text-align",
           "vertical-align", "text-decoration", "white-space", "word-break", "overflow-wrap", "width",
