@@ -183,6 +183,20 @@ def test_inert_outputs_drops_what_a_template_would_run_or_place_raw():
     assert nb.cells[1].metadata.nbgrader.grade_id == "cell-1"
 
 
+def test_inert_outputs_drops_what_is_not_of_nbformats_types():
+    """A submission's notebook is read as it came: wrong types are dropped, not a crash of the page."""
+    cell = nbformat.v4.new_code_cell("x")
+    cell.metadata.tags = 5
+    cell.metadata.nbgrader = "grade_id"
+    cell.outputs = ["not an output", nbformat.from_dict({"output_type": "display_data", "data": ["x"],
+                                                         "metadata": "m"}),
+                   nbformat.v4.new_output("stream", name="stdout", text="kept")]
+    nb = nbformat.from_dict({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})  # unchecked
+    nb, _ = InertOutputs().preprocess(nb, {})
+    assert nb.cells[0].metadata.tags == [] and nb.cells[0].metadata.nbgrader == "grade_id"
+    assert [output.get("text") for output in nb.cells[0].outputs] == ["kept"]
+
+
 # formgrader over HTTP: a course whose gradebook and autograded notebooks are written here (no kernel).
 @pytest.fixture(scope="module")
 def formgrader_course(tmp_path_factory):

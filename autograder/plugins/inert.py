@@ -4,9 +4,9 @@ A submission's outputs and markdown are the student's: as written they could run
 instructor's formgrader session (the Jupyter origin) or in a student's feedback page. Three layers,
 all on nbconvert's HTMLExporter (course_config turns them on for every nbgrader command):
 
-- `InertOutputs`, a preprocessor: what the templates would run or place unescaped goes first
-  (javascript and widget outputs, widget state, file names, `isolated` frames, non-numeric image
-  sizes and prompts, cell tags, ids and grade ids outside [A-Za-z0-9_-]).
+- `InertOutputs`, a preprocessor: what the templates would run, load or place unescaped goes
+  first (javascript and widget outputs, widget state, file names, `isolated` frames, non-numeric
+  image sizes and prompts, grade ids outside [A-Za-z0-9_-]; cell tags and ids too).
 - `clean` (nh3, the Rust ammonia sanitiser), nbconvert's `clean_html` filter under
   `sanitize_html`: every text/html output and every rendered markdown text (`markdown2html`, which
   formgrader's own markdown cells use without `clean_html`) keeps an allow-list of tags,
@@ -81,33 +81,39 @@ def markdown2html(context, source: str) -> str:
 
 
 class InertOutputs(Preprocessor):
-    """Drops what nbconvert's templates would run, or place unescaped, before they render."""
+    """Drops what nbconvert's templates would run, load or place unescaped, before they render;
+    whatever is not of the type nbformat says is dropped too (a submission's notebook is read as
+    it came)."""
 
     def preprocess(self, nb, resources):
         nb.metadata.pop("widgets", None)
         for index, cell in enumerate(nb.cells):
             if "id" in cell and not _NAME.fullmatch(str(cell.id)):
                 cell.id = f"cell-{index}"
-            grader = cell.metadata.get("nbgrader", {})
-            if "grade_id" in grader and not _NAME.fullmatch(str(grader.grade_id)):
-                grader.grade_id = f"cell-{index}"  # nbgrader's templates write it into id and href
+            grader = cell.metadata.get("nbgrader")
+            if isinstance(grader, dict) and "grade_id" in grader and not _NAME.fullmatch(str(grader["grade_id"])):
+                grader["grade_id"] = f"cell-{index}"  # nbgrader's templates write it into id and href
             if "tags" in cell.metadata:
-                cell.metadata.tags = [tag for tag in cell.metadata.tags if _NAME.fullmatch(str(tag))]
+                tags = cell.metadata.tags if isinstance(cell.metadata.tags, list) else []
+                cell.metadata.tags = [tag for tag in tags if _NAME.fullmatch(str(tag))]
             if "execution_count" in cell:
                 cell.execution_count = _count(cell.execution_count)
             if "outputs" in cell:
-                cell.outputs = [kept for kept in map(_inert, cell.outputs) if kept.get("data", True)]
+                outputs = cell.outputs if isinstance(cell.outputs, list) else []
+                kept = (_inert(output) for output in outputs if isinstance(output, dict))
+                cell.outputs = [output for output in kept if output.get("data", True)]
         return nb, resources
 
 
 def _inert(output):
     output = type(output)({key: value for key, value in output.items() if key in _OUTPUT_KEYS})
     if "data" in output:
-        output.data = type(output.data)({mime: value for mime, value in output.data.items() if mime in SHOWN})
+        data = output.data if isinstance(output.data, dict) else {}
+        output.data = type(data)({mime: value for mime, value in data.items() if mime in SHOWN})
     if "execution_count" in output:
         output.execution_count = _count(output.execution_count)
-    metadata = output.get("metadata", {})
-    if metadata:
+    if "metadata" in output:
+        metadata = output.metadata if isinstance(output.metadata, dict) else {}
         output.metadata = type(metadata)({mime: _image_metadata(value) if mime in SHOWN else value
                                           for mime, value in metadata.items() if mime != "filenames"})
     return output
