@@ -161,9 +161,18 @@ def apply(c) -> None:
     c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
                                         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
                                         "autograder.plugins.feedback.CourseFeedback"]
-    c.HTMLExporter.template_name = "course_feedback"  # nbgrader's page, without MathJax from a CDN
+    # Student HTML is inert wherever nbgrader's HTML exporter shows it, feedback and formgrader alike
+    # (autograder/plugins/inert.py). Formgrader's exporter is the plain HTMLExporter: its page, with a
+    # CSP; feedback's (a GenerateFeedback child) gets nbgrader's feedback page, with a stricter CSP and
+    # without MathJax from a CDN.
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"clean_html": "autograder.plugins.inert.clean",
+                              "markdown2html": "autograder.plugins.inert.markdown2html"}
+    c.HTMLExporter.preprocessors = ["autograder.plugins.inert.InertOutputs"]
+    c.HTMLExporter.template_name = "course_formgrade"
     c.HTMLExporter.extra_template_basedirs = [str(ROOT / "autograder" / "plugins" / "templates"),
                                               _nbgrader_templates()]
+    c.GenerateFeedback.HTMLExporter.template_name = "course_feedback"
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
     # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)

@@ -12,18 +12,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+import markdown_literals
 import pytest
+from lab_server import BIN, TOKEN
+from lab_server import jupyter_lab as _jupyter_lab
 
 import course_config
-import markdown_literals
 from autograder.tools.build import reference_sections
 
 pytestmark = pytest.mark.browser
@@ -34,8 +34,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 SPEC = course_config.assignment("multihead_attention")
 SCREENSHOT = course_config.ROOT / "artifacts" / "browser" / "masked_softmax_passed.png"
 LEVEL3_SHOT = SCREENSHOT.with_name("level3_text.png")
-TOKEN = "course-browser-test"
-BIN = Path(sys.executable).parent
 # Settings that make the page predictable: every cell in the DOM, no news pop-up.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
@@ -47,12 +45,6 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium: `make browser` installs it (apt-get install chromium, as root)",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt: `make venv`")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -73,36 +65,6 @@ def lab():
             yield base, work
     finally:
         shutil.rmtree(home, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _jupyter_lab(root: Path, env: dict, log_path: Path, *options):
-    """`jupyter lab` serving `root` on a free localhost port, until the block ends: its base url."""
-    port = _free_port()
-    log = open(log_path, "w")
-    server = subprocess.Popen(
-        [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", *options],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter lab did not start:\n" + log_path.read_text()[-3000:])
-                time.sleep(0.5)
-        yield base
-    finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-        log.close()
 
 
 def test_nbgrader_labextension_is_enabled():
@@ -284,6 +246,7 @@ def test_feedback_reads_offline(tmp_path):
 def _graded_course(tmp_path):
     """erin of tests/test_feedback.py, graded and given feedback in a temporary course."""
     import test_feedback
+
     from autograder.tools import demo
     course = demo.make_course(tmp_path / "course")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
