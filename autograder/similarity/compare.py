@@ -140,15 +140,15 @@ def _own_code(prints, parts, boilerplate, common_share, answers) -> dict:
     class has in that part; ALL is the union of a student's parts but its `answers`."""
     n = len(prints)
     common_at = max(3, math.ceil(common_share * n + 1e-9))
-    own = {}
+    own = {s: {} for s in prints}
     for part in parts:
         counts = Counter(h for by_part in prints.values() if part in by_part for h in by_part[part].hashes)
         common = {h for h, c in counts.items() if c >= common_at}
         for s, by_part in prints.items():
             if part in by_part:
-                own.setdefault(s, {})[part] = by_part[part].hashes - boilerplate - common
+                own[s][part] = by_part[part].hashes - boilerplate - common
     for s in prints:
-        own.setdefault(s, {})[ALL] = frozenset().union(*(h for p, h in own[s].items() if p not in answers[s]))
+        own[s][ALL] = frozenset().union(*(h for p, h in own[s].items() if p not in answers[s]))
     return own
 
 

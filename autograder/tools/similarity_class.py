@@ -87,7 +87,7 @@ def rename(code: str, seed: int = 0):
     tree = ast.parse(code)
     chosen = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     chosen |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
-    chosen -= KEEP | defined_names(code) & {n.name for n in tree.body if not isinstance(n, ast.Assign)}
+    chosen -= KEEP | {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     if not chosen:
         return None
     rng = random.Random(seed)
