@@ -23,7 +23,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 NAME, STRING = "\0name", "\0string"  # the one symbol for every chosen name, every string
 KEPT_NAMES = Name.Builtin, Name.Exception, Name.Namespace, Name.Decorator  # self and cls are Builtin.Pseudo
 MODULES = frozenset({"torch", "nn", "F", "np", "math", "functional", "optim", "init", "data"})
-IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+)?import\s+(.+)$", re.M)
+IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+)?import\s+(.+)$", re.MULTILINE)
 HASH_BITS = (1 << 52) - 1  # exact in a float64: copydetect's winnowing compares hashes as floats
 
 

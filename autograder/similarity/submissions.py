@@ -18,7 +18,7 @@ from autograder.engine import nofollow
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, is_check_cell, read_notebook
 from autograder.messages import t
 
-REGION = re.compile(r"^[ \t]*#{3,}\s*Begin\s*#{3,}[ \t]*$(.*?)^[ \t]*#{3,}\s*End\s*#{3,}[ \t]*$", re.S | re.M | re.I)
+REGION = re.compile(r"^[ \t]*#{3,}\s*Begin\s*#{3,}[ \t]*$(.*?)^[ \t]*#{3,}\s*End\s*#{3,}[ \t]*$", re.DOTALL | re.MULTILINE | re.IGNORECASE)
 OTHER = "other_cells"  # the part made of the cells that belong to no level
 MAX_PART_CHARS = 64 << 10  # one level's code; beyond it is cut, with a note
 MAX_CODE_CHARS = 512 << 10  # one submission's code, all parts together

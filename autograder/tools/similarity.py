@@ -47,8 +47,8 @@ def write_similarity(course: Path, spec, out: Path, settings=course_config.SIMIL
 
 
 def summary(result, spec, settings) -> str:
-    lines = [f"== {spec.folder}: {len(result.students)} {t('份提交', 'submissions')}, "
-             f"{result.compared_pairs} {t('对', 'pairs')}, {t('阈值', 'threshold')} {settings.threshold:.0%}",
+    lines = [(f"== {spec.folder}: {len(result.students)} {t('份提交', 'submissions')}, "
+             f"{result.compared_pairs} {t('对', 'pairs')}, {t('阈值', 'threshold')} {settings.threshold:.0%}"),
              f"{t('相似的提交', 'alike pairs')} ({len(result.pairs)}):"]
     lines += [f"  {p.a} ↔ {p.b}: {p.score:.0%}" for p in result.pairs[:20]] or ["  -"]
     if len(result.pairs) > 20:
