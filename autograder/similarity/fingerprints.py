@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from copydetect.utils import get_copied_slices, winnow
 from pygments.lexers import PythonLexer
-from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String
+from pygments.token import Comment, Name, String
 
 NAME, STRING = "\0name", "\0string"  # the one symbol for every chosen name, every string
 KEPT_NAMES = Name.Builtin, Name.Exception, Name.Namespace, Name.Decorator  # self and cls are Builtin.Pseudo
@@ -77,9 +77,7 @@ def tokens(code: str, modules=MODULES) -> list:
             after_dot = len(out) >= 2 and out[-1][0] == "."
             api = out[-2][0] != "self" if after_dot else value in modules
             out.append((value if api else NAME, start, end))
-        elif kind in Keyword or kind in Operator or kind in Punctuation or kind in Number or kind in Name:
-            out.append((value, start, end))
-        else:  # an error token (a magic, a stray character): kept as written
+        else:  # keywords, operators, numbers, kept names; an error token (a magic) as written
             out.append((value, start, end))
     return out
 
