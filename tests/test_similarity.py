@@ -26,6 +26,7 @@ SETTINGS = course_config.SIMILARITY
 CODE_ASSIGNMENTS = [a for a in course_config.ASSIGNMENTS if a.name in similarity_class.OTHER_SOLUTIONS or a.name == "gan"]
 MUST_FIND = ("renamed", "reordered", "re-commented")  # the targets: at least 90% of these copies flagged
 SPEC = course_config.assignment("multihead_attention")
+EVERY_PAIR = dataclasses.replace(SETTINGS, threshold=0.0)
 QUIET = {"progress": lambda iterable, **_: iterable}
 
 
@@ -46,6 +47,8 @@ def test_detection_rate_per_disguise_and_no_false_alarm(tmp_path):
     levels = defaultdict(lambda: [0, 0])  # kind: [levels over the threshold, levels changed and comparable]
     public_copies = defaultdict(lambda: [0, 0])  # kind: [not flagged as a pair; copies of public code]
     independent, independent_flagged, stub_flagged, cross = set(), set(), [], set()
+    missed = []  # copies not flagged: (kind, assignment, original, score)
+    highest = (0.0,)  # the most alike independent pair: (score, assignment, a, b)
     for spec in CODE_ASSIGNMENTS:
         found = solutions(spec)
         for kind, disguise in DISGUISES.items():
@@ -58,22 +61,28 @@ def test_detection_rate_per_disguise_and_no_false_alarm(tmp_path):
                 if changed:
                     students[f"{author}~copy"] = {**levels_, **changed}
                     made[author] = (changed, public)
-            result = compared(course_with(course, spec, students), spec)["result"]
-            pairs = {(p.a, p.b): p for p in result.pairs}
+            # every pair kept (threshold 0), to see how near the threshold the independent ones come
+            result = compared(course_with(course, spec, students), spec, EVERY_PAIR)["result"]
+            scores = {(p.a, p.b): p.score for p in result.pairs}
+            pairs = {(p.a, p.b): p for p in result.pairs if p.score >= SETTINGS.threshold}
             for author, (changed, public) in made.items():
                 key = (author, f"{author}~copy")
-                if public or all(lv in result.empty[author] for lv in changed):  # no code of its own: all public
+                # public code: a seed's, or one (07's reference) with too little of its own in every level
+                if public or all(lv in result.empty[author] for lv in found[author][0]):
                     public_copies[kind][1] += 1
                     public_copies[kind][0] += key not in pairs
                     continue
                 copies[kind][1] += 1
                 copies[kind][0] += key in pairs
+                if key not in pairs:
+                    missed.append((kind, spec.folder, author, round(scores.get(key, 0.0), 2)))
                 own = {lv for lv in changed if lv not in result.empty[author]}
                 levels[kind][1] += len(own)
                 levels[kind][0] += sum(key in pairs and pairs[key].matches.get(lv) is not None
                                        and pairs[key].matches[lv].score >= SETTINGS.threshold for lv in own)
             for a, b in combinations(sorted(found), 2):
                 independent.add((spec.folder, a, b))
+                highest = max(highest, (scores.get((a, b), 0.0), spec.folder, a, b))
                 if (a, b) in pairs:
                     independent_flagged.add((spec.folder, a, b, round(pairs[a, b].score, 2)))
             for a, b in pairs:
@@ -89,7 +98,9 @@ def test_detection_rate_per_disguise_and_no_false_alarm(tmp_path):
         c, lv, pub = copies[kind], levels[kind], public_copies[kind]
         print(f"{kind:<22} {c[0]:>6}/{c[1]:<3} {c[0] / max(c[1], 1):>4.0%} {lv[0]:>6}/{lv[1]:<3} "
               f"{lv[0] / max(lv[1], 1):>4.0%} {pub[0]:>14}/{pub[1]:<3}")
+    print(f"copies missed: {missed}")
     print(f"independent pairs flagged: {len(independent_flagged)} of {len(independent)} {sorted(independent_flagged)}")
+    print(f"the most alike independent pair: {highest[0]:.0%} {highest[1:]} (threshold {SETTINGS.threshold:.0%})")
     print(f"stub pairs flagged: {len(stub_flagged)}")
     print(f"pairs of a copy and another solution flagged (the reference is built on the seed it meets): "
           f"{len(cross)} {sorted(cross)[:8]}")

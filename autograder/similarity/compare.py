@@ -66,6 +66,7 @@ class ClassSimilarity:
     public: dict  # {student: {part: PublicMatch}} over public_share
     empty: dict  # {student: [part]} left uncompared: too little code of the student's own
     public_hashes: dict = field(default_factory=dict)  # {hash: source names}
+    own_sizes: dict = field(default_factory=dict)  # {student: {part: fingerprints of their own, not public}}
     compared_pairs: int = 0
 
 
@@ -113,6 +114,7 @@ def compare_class(students, release_code: str, sources: dict, settings, levels, 
                       if len(hashes) >= settings.min_fingerprints and part not in answers[s]}
                   for s, by_part in own.items()}
     result = ClassSimilarity([*parts, ALL], students, prints, [], [], {}, {}, public_hashes)
+    result.own_sizes = {s: {part: len(hashes) for part, hashes in by_part.items()} for s, by_part in own_private.items()}
     for s, by_part in own.items():
         result.empty[s] = [part for part in parts if part not in comparable[s] or len(own_private[s][part]) < settings.min_fingerprints]
         result.public[s] = _public_matches(by_part, public_hashes, settings)

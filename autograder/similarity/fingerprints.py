@@ -11,6 +11,7 @@ The k-gram hashes are ours: copydetect hashes with Python's `hash()` of a string
 process, so its winnowing would pick other fingerprints on every run; a tuple of ints hashes the
 same everywhere, so the same class gives the same scores.
 """
+import keyword
 import re
 import zlib
 from dataclasses import dataclass
@@ -62,11 +63,21 @@ def imported_names(code: str) -> set:
 def tokens(code: str, modules=MODULES) -> list:
     """[(symbol, start, end)] of `code`: comments, docstrings and spacing left out; the names the
     author chose are NAME, strings STRING; keywords, operators, numbers and the names of APIs
-    (builtins, `modules`, attributes other than `self`'s) are themselves."""
-    out = []
+    (builtins, `modules`, attributes other than `self`'s) are themselves. Grouping parentheses
+    and trailing commas are left out too: `(X @ W) + b`, `X @ W + b` and `(H, C) = state` read as
+    their bare forms (a call's parentheses stay)."""
+    out, opened = [], []  # opened: for each "(" still open, whether it was kept (a call's)
     for start, kind, value in PythonLexer().get_tokens_unprocessed(code):
         end = start + len(value)
         if kind in Comment or kind in String.Doc or not value.strip():
+            continue
+        if value in (")", "]", "}") and out and out[-1][0] == ",":
+            out.pop()  # a trailing comma
+        if value == "(":
+            opened.append(_is_call(out))
+            if not opened[-1]:
+                continue
+        elif value == ")" and opened and not opened.pop():
             continue
         if kind in String:
             if out and out[-1][0] == STRING and out[-1][2] == start:  # one symbol per string literal
@@ -80,6 +91,14 @@ def tokens(code: str, modules=MODULES) -> list:
         else:  # keywords, operators, numbers, kept names; an error token (a magic) as written
             out.append((value, start, end))
     return out
+
+
+def _is_call(out) -> bool:
+    """Whether a "(" after the tokens `out` opens a call (or a def's parameters), not a group."""
+    if not out:
+        return False
+    last = out[-1][0]
+    return last in (NAME, ")", "]", STRING) or (last.isidentifier() and not keyword.iskeyword(last))
 
 
 def fingerprint(code: str, k: int, window: int, modules=MODULES) -> Fingerprints:
