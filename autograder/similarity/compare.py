@@ -53,7 +53,7 @@ class Pair:
 @dataclass
 class PublicMatch:
     share: float  # of the student's own code in the part
-    sources: tuple  # names of the public sources, the most matched first
+    sources: tuple  # the public sources that hold most of it, the most matched first
 
 
 @dataclass
@@ -169,5 +169,7 @@ def _public_matches(by_part, public_hashes, settings) -> dict:
         hits = [h for h in hashes if h in public_hashes]
         if len(hashes) >= settings.min_fingerprints and len(hits) >= settings.public_share * len(hashes):
             counts = Counter(name for h in hits for name in public_hashes[h])
-            found[part] = PublicMatch(len(hits) / len(hashes), tuple(name for name, _ in counts.most_common()))
+            most = counts.most_common(1)[0][1]  # the sources holding at least half as much as the best, 3 at most
+            found[part] = PublicMatch(len(hits) / len(hashes),
+                                      tuple(name for name, n in counts.most_common(3) if 2 * n >= most))
     return found

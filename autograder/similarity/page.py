@@ -43,9 +43,8 @@ def _part_name(part: str) -> str:
 
 
 def public_note(match) -> str:
-    sources = ", ".join(match.sources[:3]) + (" …" if len(match.sources) > 3 else "")
-    return t(f"与公开来源一致：{sources}（{percent(match.share)}）",
-             f"matches a public source: {sources} ({percent(match.share)})")
+    """"matches a public source: d2l_attention.py (100%)": the sources that hold most of it."""
+    return f"{t('与公开来源一致', 'matches a public source')}: {', '.join(match.sources)} ({percent(match.share)})"
 
 
 def _pair_detail(result, pair, rank: int) -> str:
@@ -66,15 +65,19 @@ def _pair_detail(result, pair, rank: int) -> str:
 
 
 def _pair_table(result, pairs, anchors: bool) -> str:
+    """Ranked pairs; `anchors`: pairs shown side by side below (scores without public code), else
+    pairs alike through public sources (scores with it)."""
     esc = html.escape
     head = "".join(f"<th>{esc(_part_name(p))}</th>" for p in result.parts)
     body = []
     for rank, pair in enumerate(pairs, 1):
-        cells = "".join(f"<td>{percent(pair.matches[p].score) if p in pair.matches else '·'}</td>" for p in result.parts)
+        score = (lambda m: m.score) if anchors else (lambda m: m.public_score)
+        cells = "".join(f"<td>{percent(score(pair.matches[p])) if p in pair.matches else '·'}</td>" for p in result.parts)
         who = f"{esc(pair.a)} ↔ {esc(pair.b)}"
         if anchors:
             who = f'<a href="#pair{rank}">{who}</a>'
-        body.append(f"<tr><td>{rank}</td><td>{who}</td><td><b>{percent(pair.score)}</b></td>{cells}</tr>")
+        top = pair.score if anchors else pair.public_score
+        body.append(f"<tr><td>{rank}</td><td>{who}</td><td><b>{percent(top)}</b></td>{cells}</tr>")
     if not body:
         return f"<p>{esc(t('无', 'none'))}</p>"
     return (f"<table><thead><tr><th>#</th><th>{esc(t('两位学生', 'pair'))}</th><th>{esc(t('最高', 'max'))}</th>"
