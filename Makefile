@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench gpu-check clean
+.PHONY: demo test release sandbox browser report bench gpu-check clean similarity
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -48,11 +48,17 @@ release: $(VENV)/.installed
 report: $(VENV)/.installed
 	$(PY) -m autograder.tools.report $(A)
 
+# 查重: how alike a class's submissions are: `make similarity A=01_multihead_attention` (HTML and CSV
+# in artifacts/report/; a high score is a reason to look, not a verdict).
+similarity: $(VENV)/.installed
+	$(PY) -m autograder.tools.similarity $(A)
+
 # Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures),
-# then 08_gan's training check over 20 seeds: its time and every version's pass rate.
+# then 08_gan's training check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200.
 bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench
 	$(PY) -m autograder.tools.bench_gan
+	$(PY) -m autograder.tools.bench_similarity
 
 # On a GPU host: grade 05's reference and a known-wrong submission inside the sandbox with the
 # checks on CUDA; fails unless the reference gets full marks, the wrong one loses, and the

@@ -53,6 +53,25 @@ EXCHANGE_ROOT = os.environ.get("COURSE_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 SHOW_EXPECTED = bool(os.environ.get("COURSE_SHOW_EXPECTED"))
 
 
+
+# ---- 查重 / similarity (autograder/tools/similarity.py): how alike the students' code is.
+@dataclass(frozen=True)
+class Similarity:
+    threshold: float = 0.5  # a pair is listed when this share of a level's (or all its) own code is alike
+    min_fingerprints: int = 8  # a level with less code of the student's own is never compared (stubs, empty)
+    common_share: float = 0.5  # code found in more than this share of the class is everyone's: left out
+    public_share: float = 0.5  # a student's level "matches a public source" when this share of it is there
+    k: int = 10  # tokens in a k-gram (a shorter match is never seen)
+    window: int = 4  # winnowing window (a match of k + window - 1 tokens is always seen)
+    max_pairs_shown: int = 100  # pairs shown side by side in the HTML page (the CSV has them all)
+    # Public code (the seeds' pages, d2l): a match there is "matches a public source", never a pair's.
+    # Files or folders (.py, .ipynb, .txt), relative to the course root; add your own.
+    public_sources: tuple = ("autograder/similarity/public_sources", "tests/seed_code/seed*.py",
+                             "tests/seed_code/d2l_*.py")
+
+
+SIMILARITY = Similarity()
+
 @dataclass(frozen=True)
 class Level:
     name: str  # joins the solution cell's grade_id, `check_<name>`, the reference and the checks

@@ -14,6 +14,8 @@ Prints a table, and writes into --out (default: artifacts/report/ in the course)
   report_<assignment>.html  self-contained: the plot (inline SVG), the tables, the problems
   report_<assignment>.svg   the plot alone (matplotlib), for a slide
   report_<assignment>.png   the same plot as an image
+The page links to similarity_<assignment>.html (`python -m autograder.tools.similarity`) when it
+is there.
 Nothing hidden goes in: only scores, level names and the results' own messages.
 """
 import argparse
@@ -261,8 +263,12 @@ def inline_svg(svg_text: str) -> str:
 
 # ---------------------------------------------------------------- the HTML page
 
-def html_report(spec, stats, scores, problems, warnings, svg) -> str:
+def html_report(spec, stats, scores, problems, warnings, svg, similarity: str = "") -> str:
+    """`similarity`: the file name of the assignment's similarity page beside this one, if any."""
     esc = html.escape
+    similarity_link = (f'<p><a href="{esc(similarity)}">{esc(t("查重报告", "Similarity report"))}</a> '
+                       f'({esc(t("分数高只说明值得看一看，不是结论", "a high score is a reason to look, not a verdict"))})</p>'
+                       if similarity else "")
     level_rows = "".join(
         f"<tr><td>{esc(s.name)}</td><td>{s.points:g}</td><td>{s.pass_rate:.0%}</td><td>{s.mean:.2f}</td>"
         f"<td>{esc('  '.join(f'{k:g}: {n}' for k, n in s.distribution.items()))}</td></tr>" for s in stats)
@@ -280,7 +286,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
 td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}svg{{max-width:100%;height:auto}}</style>
 </head><body>
 <h1>{esc(t("班级报告", "Class report"))}: {esc(spec.folder)}</h1>
-<p>{len(scores)} {esc(t("份提交", "submissions"))}</p>
+<p>{len(scores)} {esc(t("份提交", "submissions"))}</p>{similarity_link}
 {svg}
 <h2>{esc(t("各关统计", "Per level"))}</h2>
 <table><thead><tr><th>{esc(t("关卡", "level"))}</th><th>{esc(t("满分", "points"))}</th>
@@ -304,7 +310,9 @@ def write_report(course: Path, spec, out: Path) -> dict:
     paths = {kind: out / f"report_{spec.folder}.{kind}" for kind in ("html", "svg", "png")}
     plot(spec, stats, scores, paths["svg"], paths["png"])
     svg = inline_svg(paths["svg"].read_text(encoding="utf-8"))
-    paths["html"].write_text(html_report(spec, stats, scores, problems, warnings_, svg), encoding="utf-8")
+    similarity = out / f"similarity_{spec.folder}.html"  # autograder/tools/similarity.py writes it
+    paths["html"].write_text(html_report(spec, stats, scores, problems, warnings_, svg,
+                                         similarity.name if similarity.exists() else ""), encoding="utf-8")
     return {"paths": paths, "stats": stats, "scores": scores, "problems": problems, "warnings": warnings_,
             "text": terminal_report(spec, stats, scores, problems, warnings_)}
 
