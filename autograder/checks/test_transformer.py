@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 import reference_solutions.transformer as ref
-from autograder.checking import expect_close, level, mistakes
+from autograder.checking import expect_close, expect_dropped_out, level, mistakes, seeded, seeded_call
 from autograder.checks import quiz
 from reference_solutions.known_wrong.transformer import WRONG
 
@@ -167,10 +167,22 @@ def test_encoding_as_long_as_max_len(student, rng, device):
     check_encoding(student, device, 8, 12, torch.randn(2, 12, 8, generator=rng))
 
 
+@level("positional_encoding")
+def test_encoding_dropout_acts_on_x_plus_p(student, rng, device):
+    """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""
+    D, T, p = 32, 40, 0.5
+    args, X = (D, p, 100), torch.randn(3, T, D, generator=rng)
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
+    module = build(student, device, "PositionalEncoding", args, None, train=True)
+    got = student.run(seeded_call, module, (X,), seed, device=device)
+    expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=module_mistakes(
+        "positional_encoding", "PositionalEncoding", args, None, lambda m: seeded(seed, lambda: m(X)), train=True))
+
+
 # ---------------------------------------------------------------- 4. EncoderBlock
-def encoder_args(D, F_, h, use_bias):
+def encoder_args(D, F_, h, use_bias, dropout=0.5):
     """EncoderBlock's arguments, d2l's order: key/query/value sizes, num_hiddens, norm_shape, FFN sizes, heads."""
-    return (D, D, D, D, [D], D, F_, h, 0.5, use_bias)
+    return (D, D, D, D, [D], D, F_, h, dropout, use_bias)
 
 
 def oracle_encoder_layer(state, D, F_, h):
@@ -217,6 +229,21 @@ def test_encoder_block_without_valid_lens(student, rng, device):
 def test_encoder_block_without_bias(student, rng, device):
     """use_bias=False（注意力的投影没有偏置） / use_bias=False: the attention's projections have no bias"""
     check_encoder(student, rng, device, 2, 4, 8, 8, 4, torch.tensor([1, 3]), use_bias=False)
+
+
+@level("encoder_block")
+def test_encoder_block_drops_the_sublayers_not_the_residuals(student, rng, device):
+    """训练模式、dropout=1：两个子层的输出被全部丢弃，只剩残差：LayerNorm2(LayerNorm1(X)) / train mode, dropout=1: both sublayers' outputs are dropped, only the residuals remain: LayerNorm2(LayerNorm1(X))"""
+    D, F_, h = 8, 16, 2
+    args = encoder_args(D, F_, h, True, dropout=1.0)
+    state = draw_like(rng, ref.EncoderBlock(*args))
+    state.update({f"addnorm{i}.ln.{name}": base + torch.randn(D, generator=rng) * 0.3
+                  for i in (1, 2) for name, base in (("weight", 1), ("bias", 0))})
+    X = torch.randn(3, 5, D, generator=rng) * 2
+    Y = layer_norm(X, state["addnorm1.ln.weight"], state["addnorm1.ln.bias"])
+    oracle = layer_norm(Y, state["addnorm2.ln.weight"], state["addnorm2.ln.bias"])
+    check_module(student, device, "encoder_block", "EncoderBlock", args, state, (X, torch.tensor([2, 5, 3])), oracle,
+                 train=True)
 
 
 # ---------------------------------------------------------------- 5. the decoder's masked self-attention
