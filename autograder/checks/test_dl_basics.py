@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import reference_solutions.dl_basics as ref
-from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, trace
+from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, seeded, seeded_call, trace
 from autograder.engine.plain import describe
 from autograder.messages import t
 from reference_solutions.known_wrong.dl_basics import WRONG
@@ -447,9 +447,12 @@ def reference_forward(state, X, device="cpu"):
         return net.to(device)(X.to(device)).cpu()
 
 
-def check_cnn_forward(student, rng, device, B, H, W):
+def check_cnn_forward(student, rng, device, B, H, W, train=False):
+    """CNNmodel holding the judge's weights equals the seed's model on (B, 3, H, W) images, in eval mode
+    (or in train mode, torch's random seeded: the seed's model has no dropout nor batch statistics)."""
     state = {k: v * 3 for k, v in initial_weights(rng).items()}  # larger weights: a livelier output
     X = torch.randn(B, 3, H, W, generator=rng)
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
     module = student.call("CNNmodel")
     keys = student.method(module, "state_dict")
     if not isinstance(keys, dict) or {k: tuple(v.shape) for k, v in keys.items()} != \
@@ -458,14 +461,14 @@ def check_cnn_forward(student, rng, device, B, H, W):
                             f"CNNmodel's parameter names or shapes differ from the seed's model: {sorted(state)} "
                             "expected"))
     student.method(module, "load_state_dict", state)
-    student.method(module, "eval")
+    student.method(module, "train" if train else "eval")
     student.method(module, "to", device)
-    got = student.method(module, "__call__", X, device=device)
+    got = student.run(seeded_call, module, (X,), seed, device=device)
 
     def compute(ns):
         net = ns.CNNmodel()
         net.load_state_dict(state)
-        return net(X)
+        return seeded(seed, lambda: net.train(train)(X))
     wrong = mistakes(ref, WRONG.of("cnn_training"), compute)
     expect_close(got, reference_forward(state, X), device=device, what="CNNmodel", mistakes=wrong)
 
@@ -480,6 +483,12 @@ def test_cnn_forward_matches_the_seed_model(student, rng, device):
 def test_cnn_forward_on_other_sizes(student, rng, device):
     """全局平均池化让任意尺寸的图像都能输入（64×48） / global average pooling takes any image size (64x48)"""
     check_cnn_forward(student, rng, device, B=2, H=64, W=48)
+
+
+@level("cnn_training")
+def test_cnn_forward_is_the_same_in_train_mode(student, rng, device):
+    """训练模式下输出不变：种子的模型没有 dropout 或批量统计 / the same output in train mode: the seed's model has no dropout nor batch statistics"""
+    check_cnn_forward(student, rng, device, B=4, H=32, W=32, train=True)
 
 
 def train_cnn(ns, state_dict, X, y, lr, steps, batch_size):

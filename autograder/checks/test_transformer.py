@@ -45,6 +45,15 @@ def module_mistakes(level_name, name, args, state, run, train=False):
     return mistakes(ref, [w for w in WRONG.of(level_name) if name in w.overrides], compute)
 
 
+def in_train_mode(student, rng, device, level_name, name, args, state, inputs):
+    """The student's module in train mode on `inputs`, torch's random seeded by a seed drawn from rng,
+    and the known-wrong modules' outputs on the same seed (mistakes, as for module_mistakes)."""
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
+    module = build(student, device, name, args, state, train=True)
+    got = student.run(seeded_call, module, inputs, seed, device=device)
+    return got, module_mistakes(level_name, name, args, state, lambda m: seeded(seed, lambda: m(*inputs)), train=True)
+
+
 def check_module(student, device, level_name, name, args, state, inputs, oracle, train=False):
     """The student's module on `inputs` equals the reference and `oracle` (computed here)."""
     module = build(student, device, name, args, state, train)
@@ -94,6 +103,16 @@ def test_ffn_output_size_differs(student, rng, device):
 def test_ffn_same_output_at_every_position(student, rng, device):
     """d2l 的例子：输入全 1 时每个位置输出相同 / d2l's example: all-ones inputs give one output at every position"""
     check_ffn(student, rng, device, 4, 4, 8, torch.ones(2, 3, 4))
+
+
+@level("position_wise_ffn")
+def test_ffn_is_the_same_in_train_mode(student, rng, device):
+    """训练模式下输出不变：FFN 本身没有 dropout / the same output in train mode: the FFN has no dropout of its own"""
+    D, F_ = 8, 32
+    state = draw_like(rng, ref.PositionWiseFFN(D, F_, D))
+    X = torch.randn(4, 6, D, generator=rng)
+    got, wrong = in_train_mode(student, rng, device, "position_wise_ffn", "PositionWiseFFN", (D, F_, D), state, (X,))
+    expect_close(got, conv1d_ffn(state, X), device=device, mistakes=wrong)
 
 
 # ---------------------------------------------------------------- 2. AddNorm
@@ -171,12 +190,9 @@ def test_encoding_as_long_as_max_len(student, rng, device):
 def test_encoding_dropout_acts_on_x_plus_p(student, rng, device):
     """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""
     D, T, p = 32, 40, 0.5
-    args, X = (D, p, 100), torch.randn(3, T, D, generator=rng)
-    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
-    module = build(student, device, "PositionalEncoding", args, None, train=True)
-    got = student.run(seeded_call, module, (X,), seed, device=device)
-    expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=module_mistakes(
-        "positional_encoding", "PositionalEncoding", args, None, lambda m: seeded(seed, lambda: m(X)), train=True))
+    X = torch.randn(3, T, D, generator=rng)
+    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding", (D, p, 100), None, (X,))
+    expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=wrong)
 
 
 # ---------------------------------------------------------------- 4. EncoderBlock

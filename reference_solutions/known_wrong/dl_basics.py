@@ -314,3 +314,14 @@ class CNNmodel(ref.CNNmodel):  # noqa: F811
     def __init__(self):
         nn.Module.__init__(self)
         self.model = nn.Sequential(*_blocks(), nn.Conv2d(128, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+@WRONG.wrong("cnn_training", "dropout_before_sigmoid",
+             "加了种子的模型没有的 dropout（全局平均池化之后）：训练模式下输出被随机丢弃；照种子的结构写",
+             "a dropout the seed's model does not have (after the global average pooling): in train mode the output "
+             "is dropped at random; build the seed's layers as they are")
+class CNNmodel(ref.CNNmodel):  # noqa: F811
+    def __init__(self):
+        nn.Module.__init__(self)
+        self.model = nn.Sequential(*_blocks(), nn.Conv2d(128, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Dropout(0.5),
+                                   nn.Flatten(), nn.Sigmoid())

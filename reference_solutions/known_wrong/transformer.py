@@ -34,6 +34,14 @@ class PositionWiseFFN(ref.PositionWiseFFN):  # noqa: F811
         return self.dense2(F.gelu(self.dense1(X)))
 
 
+@WRONG.wrong("position_wise_ffn", "dropout_between_layers",
+             "在两层之间加了 dropout：d2l 的 FFN 没有 dropout（Transformer 的 dropout 在 AddNorm 里）",
+             "a dropout between the two layers: d2l's FFN has none (the Transformer's dropout sits in AddNorm)")
+class PositionWiseFFN(ref.PositionWiseFFN):  # noqa: F811
+    def forward(self, X):
+        return self.dense2(F.dropout(self.relu(self.dense1(X)), 0.1, self.training))
+
+
 # ---------------------------------------------------------------- AddNorm
 @WRONG.wrong("add_norm", "no_residual",
              "没有残差连接：应是 LayerNorm(X + Dropout(Y))，不是 LayerNorm(Y)",
