@@ -4,16 +4,21 @@ import getpass
 import json
 import shutil
 
+import nbformat
 import pytest
 
 import course_config
 import reference_solutions.attention_quiz as ref
+from autograder import coursekit
 from autograder.checks import quiz
 from autograder.checks import test_attention_quiz as checks
-from autograder import coursekit
 from autograder.coursekit import option_order
+from autograder.engine.grade_one import grade_one
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
+from autograder.engine.submission import Submission
+from autograder.tools import demo
+from autograder.tools.build import reference_sections
 from reference_solutions.known_wrong.attention_quiz import WRONG
 
 SPEC = course_config.assignment("attention_quiz")
@@ -215,3 +220,36 @@ def test_each_student_is_shown_their_own_order(elsewhere, monkeypatch):
     monkeypatch.delenv("COURSE_STUDENT_ID")
     monkeypatch.chdir(course_config.ROOT / "release" / SPEC.folder)  # the instructor's copy: the seed's order
     assert f"- A、{question['options'][0]}" in shown(monkeypatch, "educoder_quiz")
+
+
+# ---------------------------------------------------------------- through the grading engine
+def submitted(course, student, answers_of):
+    """submitted/<student>/02_attention_quiz/attention_quiz.ipynb: the release notebook, its regions
+    filled with the key as `answers_of` writes it."""
+    nb = nbformat.read(course_config.ROOT / "release" / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
+    sections = reference_sections(SPEC.name)
+    for cell in nb.cells:
+        level = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = demo.student_answers(SPEC, answers_of, sections[level])
+    folder = course / "submitted" / student / SPEC.folder
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{SPEC.name}.ipynb")
+    return folder / f"{SPEC.name}.ipynb"
+
+
+def test_the_engine_grades_each_student_in_their_own_order_and_shows_it(tmp_path):
+    """alice's notebook with her own letters: full marks, her order in its outputs (what feedback
+    shows); the same notebook submitted by bob: less; the seed's letters for alice: less."""
+    source = course_config.ROOT / "source" / SPEC.folder
+    results = {student: grade_one(Submission.from_path(submitted(tmp_path, student, answers), SPEC.folder,
+                                                       source=source))
+               for student, answers in (("alice", "alice"), ("bob", "alice"), ("carol", ""))}
+    full = sum(lv.points for lv in SPEC.levels)
+    assert results["alice"]["score"] == full
+    assert results["bob"]["score"] < full and results["carol"]["score"] < full
+    shown = [o["data"]["text/markdown"] for cell in results["alice"]["outputs"] for o in cell
+             if o.get("output_type") == "display_data"]
+    assert len(shown) == len(SPEC.levels) and all("alice" in text for text in shown)
+    first = json.loads((source / coursekit.QUESTIONS_FILE).read_text(encoding="utf-8"))[0]["options"][0]
+    assert f"- {'ABCD'[order_of('alice', 'answer_1').index('A')]}、{first}" in shown[0]

@@ -7,9 +7,8 @@ a missing or malformed answer fails its own question with a message, never the w
 import course_config
 from autograder.checking import CheckFailed, expect_equal, level
 from autograder.coursekit import choice_letters, option_order
-from autograder.messages import t
 from autograder.engine.student import StudentError
-
+from autograder.messages import t
 
 CHOICES = ("single", "multiple", "order")  # the kinds whose options each student may see in their own order
 
@@ -72,7 +71,7 @@ def student_key(questions: dict, reference, student_id: str, variants: str) -> d
 def written_for(section: str, key: dict) -> str:
     """A reference section (`name = value` lines) with each answer of `key` written in its place."""
     import re
-    return re.sub(r"^(\w+) = .*$", lambda m: f"{m[1]} = {key[m[1]]!r}" if m[1] in key else m[0], section, flags=re.M)
+    return re.sub(r"^(\w+) = .*$", lambda m: f"{m[1]} = {key[m[1]]!r}" if m[1] in key else m[0], section, flags=re.MULTILINE)
 
 
 def question_check(level_name, name, kind, key, wrongs, doc, options="ABCD", variants=""):
