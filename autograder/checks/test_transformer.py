@@ -13,6 +13,7 @@ import math
 import torch
 from torch import nn
 
+import course_config
 import reference_solutions.transformer as ref
 from autograder.checking import expect_close, expect_dropped_out, level, mistakes, seeded, seeded_call
 from autograder.checks import quiz
@@ -329,4 +330,6 @@ QUESTIONS = {
     "why_add_norm": ("transformer_quiz", "multiple", "ABCD", "残差与层规范化（多选） / residuals and LayerNorm"),
 }
 
-quiz.register(QUESTIONS, ref, WRONG, globals())
+VARIANTS = course_config.assignment("transformer").folder  # each student's own order (show_questions cells)
+
+quiz.register(QUESTIONS, ref, WRONG, globals(), variants=VARIANTS)

@@ -165,13 +165,13 @@ def option_order(student, assignment, question, options="ABCD"):
     return "".join(order)
 
 
-def show_questions(assignment, level):
-    """The level's choice questions (QUESTIONS_FILE), each with its options in this student's order."""
+def show_questions(assignment, level, names=None):
+    """The level's questions (QUESTIONS_FILE; only `names`, if given), the options in this student's order."""
     import json
 
     from IPython.display import Markdown, display
     with open(QUESTIONS_FILE, encoding="utf-8") as f:
-        questions = [q for q in json.load(f) if q["level"] == level]
+        questions = [q for q in json.load(f) if q["level"] == level and (names is None or q["name"] in names)]
     student = student_id() if QUIZ_VARIANTS else None
     lines = [t(f"（选项的顺序是你自己的：{student}）", f"(the options' order is your own: {student})") if student
              else t("（选项按原题的顺序）", "(the options in the original order)")]
