@@ -52,6 +52,11 @@ EXCHANGE_ROOT = os.environ.get("COURSE_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 # are always shown; quiz keys never.
 SHOW_EXPECTED = bool(os.environ.get("COURSE_SHOW_EXPECTED"))
 
+# Quiz variants: each student's choice questions show their options in an order drawn from the
+# student's id (coursekit.option_order), and the hidden checks read the answer back through it;
+# the instructor's copy shows the seed's order. COURSE_QUIZ_VARIANTS=0 turns it off (then `make release`).
+QUIZ_VARIANTS = os.environ.get("COURSE_QUIZ_VARIANTS", "1") != "0"
+
 
 
 # ---- 查重 / similarity (autograder/tools/similarity.py): how alike the students' code is.

@@ -81,12 +81,7 @@ def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
     likely cause shown to the student."""
     expected = expected.detach().cpu()
     trace.expected, trace.got = describe(expected), describe(got)
-    if not isinstance(got, torch.Tensor):
-        raise CheckFailed(t(f"{what}应返回张量，得到 {type(got).__name__}",
-                            f"{what} should return a tensor, got {type(got).__name__}".strip()))
-    if tuple(got.shape) != tuple(expected.shape):
-        raise CheckFailed(t(f"形状应为 {tuple(expected.shape)}，得到 {tuple(got.shape)}",
-                            f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"))
+    expect_shape_of(got, expected, what)
     atol, rtol = tolerance(device, expected.dtype)
     got = got.to(expected.dtype)
     if torch.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False):
@@ -100,6 +95,66 @@ def expect_close(got, expected, *, device="cpu", mistakes=(), what=""):
     raise CheckFailed(t(
         f"数值不对：在位置 {index} 应为 {expected[index].item():.5g}，得到 {got[index].item():.5g}",
         f"wrong values: at {index} expected {expected[index].item():.5g}, got {got[index].item():.5g}"))
+
+
+def expect_shape_of(got, expected, what=""):
+    """`got` must be a tensor of `expected`'s shape."""
+    if not isinstance(got, torch.Tensor):
+        raise CheckFailed(t(f"{what}应返回张量，得到 {type(got).__name__}",
+                            f"{what} should return a tensor, got {type(got).__name__}".strip()))
+    if tuple(got.shape) != tuple(expected.shape):
+        raise CheckFailed(t(f"形状应为 {tuple(expected.shape)}，得到 {tuple(got.shape)}",
+                            f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"))
+
+
+def expect_dropped_out(got, kept, p, *, rows=False, device="cpu", mistakes=(), what=""):
+    """`got` must be dropout at rate p (train mode) of `kept`, what reaches the dropout (computed here):
+    each element (each row of the last axis, rows=True) either 0 or kept / (1 - p), and about a
+    fraction p of them 0. Which ones are dropped is the student's draw: only the law is checked.
+
+    mistakes: as for expect_close, computed on the student's seed (they match where the draws do);
+    one is named only where no other mistake gives the same output."""
+    kept = kept.detach().cpu()
+    zh, en = ("行", "row") if rows else ("元素", "element")
+    trace.expected = t(f"每个{zh}为 0 或 输入/(1-p)，约 {p:.0%} 为 0", f"each {en} 0 or input/(1-p), about {p:.0%} 0")
+    trace.got = describe(got)
+    expect_shape_of(got, kept, what)
+    atol, rtol = tolerance(device)
+    got = got.detach().cpu().float()
+    scaled = kept.float() / (1 - p)
+    zero, same = got.abs() <= atol, torch.isclose(got, scaled, atol=atol, rtol=rtol)
+    if rows:
+        zero, same = zero.all(dim=-1), same.all(dim=-1)
+    dropped = zero.float().mean().item()
+    bound = max(0.05, 5 * (p * (1 - p) / zero.numel()) ** 0.5)  # 5 standard deviations of the fraction
+    if (zero | same).all() and abs(dropped - p) <= bound:
+        return
+    named = {message for wrong, message in mistakes
+             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
+    if len(named) == 1:  # mistakes that look alike here are named where they differ
+        raise CheckFailed(named.pop())
+    if not (zero | same).all():
+        index = tuple(int(i) for i in torch.nonzero(~(zero | same))[0])
+        raise CheckFailed(t(f"训练模式下 dropout({p}) 之后每个{zh}应为 0 或 输入/(1-p)：在 {index} 应为 0 或 "
+                            f"{describe(scaled[index])}，得到 {describe(got[index])}",
+                            f"in train mode, after dropout({p}) each {en} is 0 or input/(1-p): at {index} 0 or "
+                            f"{describe(scaled[index])} expected, got {describe(got[index])}"))
+    raise CheckFailed(t(f"训练模式下 dropout({p}) 应丢弃约 {p:.0%} 的{zh}，得到 {dropped:.0%}",
+                        f"in train mode dropout({p}) should drop about {p:.0%} of the {en}s, got {dropped:.0%}"))
+
+
+def seeded(seed, compute):
+    """compute() with torch's random seeded by `seed`; the caller's random state is left as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return compute()
+
+
+def seeded_call(ns, module, inputs, seed):
+    """Runs beside the student's code (self-contained): module(*inputs), torch's random seeded first."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return module(*inputs)
 
 
 def expect_equal(got, expected, *, hints=None, secret=False, answer_key=False):

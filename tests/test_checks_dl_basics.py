@@ -82,12 +82,52 @@ def test_conv1x1_oracle_equals_the_reference():
     torch.testing.assert_close(ref.conv1x1(X, weight, bias), conv(X).detach(), atol=1e-5, rtol=1e-4)
 
 
-def test_cutout_square_test_recognises_clipped_squares():
-    assert checks.is_clipped_square((0, 3, 10, 17, 32), 50, 50, 8)  # cut at the top: 4 x 8
-    assert not checks.is_clipped_square((5, 8, 10, 17, 32), 50, 50, 8)  # 4 x 8 in the middle
+def test_cutout_square_spans_are_clipped_at_both_ends():
+    spans = checks.square_spans(20, 8)  # rows c - 4 .. c + 3
+    assert spans[(0, 3)] == 0 and spans[(0, 6)] == 3 and spans[(6, 13)] == 10 and spans[(15, 19)] == 19
+    assert (16, 19) not in spans and (5, 13) not in spans  # 4 rows at the bottom; 9 rows in the middle
+    mask = torch.zeros(20, 30, dtype=torch.bool)
+    mask[0:3, 22:30] = True  # centre (-1, 26): no such row
+    assert checks.square_centre(mask, 8) is None
+    mask[0:3] = False
+    mask[0:4, 22:30] = True
+    assert checks.square_centre(mask, 8) == (0, 26)
+    mask[10:12, 0:2] = True  # a second region
+    assert checks.square_centre(mask, 8) is None
     mask = torch.zeros(20, 20, dtype=torch.bool)
     mask[2:6, 2:6] = mask[10:14, 12:16] = True
     assert [box[4] for box in checks.components(mask)] == [16, 16]
+
+
+@pytest.mark.parametrize("variant", ["numpy_random", "pil_draw"])
+def test_correct_cutout_variants_get_full_marks(variant):
+    """Centres drawn with NumPy instead of random, squares drawn with PIL: the properties, not the draws, decide."""
+    result = judge_reference("dl_basics", ["cutout"], cutout_pil_multi=CORRECT_CUTOUTS[variant])["cutout"]
+    assert result.score == result.points, [c.message for c in result.checks if not c.passed]
+
+
+def cutout_numpy_random(image, mask_size=50, num_masks=3):
+    import numpy as np
+    image_np = np.array(image).copy()  # (H, W, 3)
+    h, w = image_np.shape[:2]
+    for y, x in zip(np.random.randint(0, h, num_masks), np.random.randint(0, w, num_masks)):
+        image_np[max(0, y - mask_size // 2):y + mask_size // 2, max(0, x - mask_size // 2):x + mask_size // 2] = 0
+    return Image.fromarray(image_np)
+
+
+def cutout_pil_draw(image, mask_size=50, num_masks=3):
+    import random
+
+    from PIL import ImageDraw
+    out = image.copy()
+    draw, (w, h), half = ImageDraw.Draw(out), image.size, mask_size // 2
+    for _ in range(num_masks):
+        y, x = random.randint(0, h - 1), random.randint(0, w - 1)
+        draw.rectangle([x - half, y - half, x + half - 1, y + half - 1], fill=(0, 0, 0))  # PIL clips it
+    return out
+
+
+CORRECT_CUTOUTS = {"numpy_random": cutout_numpy_random, "pil_draw": cutout_pil_draw}
 
 
 def test_seed_cutout_leaves_its_input_untouched():

@@ -4,13 +4,18 @@ and every known-wrong implementation beside the reference is rejected with its o
 Each tests/test_checks_<name>.py adds what is particular to its assignment (tests/checks_helpers.py).
 Every check here is parametrised by course_config.ASSIGNMENTS: a new assignment is under contract
 as soon as it is declared there."""
+import importlib
+import json
+
 import nbformat
 import pytest
 
 import course_config
+from autograder import coursekit
+from autograder.checks import quiz
 from autograder.engine.judge import judge
-from autograder.engine.submission import is_check_cell
 from autograder.engine.student import LocalStudent
+from autograder.engine.submission import is_check_cell
 from tests import checks_helpers
 from tests.conftest import devices
 
@@ -66,3 +71,33 @@ def test_known_wrong_implementation_is_rejected_with_its_message(spec, wrong):
 def test_at_least_three_known_wrong_per_level(spec):
     for level in spec.levels:
         assert len(known_wrong(spec).of(level.name)) >= 3, level.name
+
+
+# ---------------------------------------------------------------- quiz variants (each student's order of the options)
+def checks_module(spec):
+    return importlib.import_module(f"autograder.checks.test_{spec.name}")
+
+
+VARIANT_SPECS = [spec for spec in SPECS if getattr(checks_module(spec), "VARIANTS", "")]
+
+
+@pytest.mark.parametrize("spec", VARIANT_SPECS, ids=lambda s: s.name)
+def test_the_questions_file_shows_every_choice_question_with_its_options(spec):
+    questions = checks_module(spec).QUESTIONS
+    path = course_config.ROOT / "source" / spec.folder / coursekit.QUESTIONS_FILE
+    shown = {q["name"]: q for q in json.loads(path.read_text(encoding="utf-8"))}
+    assert {name for name, q in questions.items() if q[1] in quiz.CHOICES} <= shown.keys() <= questions.keys()
+    for name, q in shown.items():
+        assert q["level"] == questions[name][0] and len(q["options"]) == len(questions[name][2]), name
+
+
+@pytest.mark.parametrize("spec", VARIANT_SPECS, ids=lambda s: s.name)
+def test_the_same_quiz_answers_score_differently_for_two_students(spec):
+    """The key in alice's order: full marks for alice, less for bob (whose order differs somewhere)."""
+    checks = checks_module(spec)
+    levels = sorted({q[0] for q in checks.QUESTIONS.values() if q[1] in quiz.CHOICES})
+    answers = quiz.student_key(checks.QUESTIONS, reference(spec), "alice", checks.VARIANTS)
+    alice, bob = (judge(spec.name, LocalStudent.from_module(reference(spec), **answers), levels=levels,
+                        student_id=student) for student in ("alice", "bob"))
+    assert all(r.score == r.points for r in alice.values())
+    assert sum(r.score for r in bob.values()) < sum(r.score for r in alice.values())

@@ -13,7 +13,7 @@ from autograder.engine.submission import is_check_cell
 ROOT = course_config.ROOT
 
 
-def run_release(tmp_path, spec, fill: bool):
+def run_release(tmp_path, spec, fill: bool, cells=is_check_cell):
     folder = tmp_path / spec.folder
     shutil.copytree(ROOT / "release" / spec.folder, folder)  # the release files only
     nb = nbformat.read(folder / f"{spec.name}.ipynb", as_version=4)
@@ -24,7 +24,7 @@ def run_release(tmp_path, spec, fill: bool):
                 cell.source = sections[cell.metadata.nbgrader["grade_id"]]
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
-    return [c for c in nb.cells if is_check_cell(c)]
+    return [c for c in nb.cells if cells(c)]
 
 
 @pytest.mark.parametrize("spec", course_config.ASSIGNMENTS, ids=lambda s: s.name)
@@ -44,3 +44,15 @@ def test_visible_checks_fail_on_the_stub_with_a_message(tmp_path, spec):
         assert len(errors[0].traceback) == 1  # the message only, not a traceback
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "✗" in text
+
+
+@pytest.mark.parametrize("spec", [s for s in course_config.ASSIGNMENTS
+                                  if (ROOT / "release" / s.folder / "quiz_questions.json").exists()], ids=lambda s: s.name)
+def test_the_quiz_questions_show_in_the_students_own_order(tmp_path, monkeypatch, spec):
+    """The question cells, run from the release folder alone, show the questions (Markdown) in alice's order."""
+    monkeypatch.setenv("COURSE_STUDENT_ID", "alice")
+    shown = run_release(tmp_path, spec, fill=False, cells=lambda c: "show_questions(" in c.source)
+    assert shown
+    for cell in shown:
+        assert [o.output_type for o in cell.outputs] == ["display_data"], cell.outputs
+        assert "alice" in cell.outputs[0].data["text/markdown"] and "- D、" in cell.outputs[0].data["text/markdown"]

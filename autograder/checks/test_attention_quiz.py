@@ -3,6 +3,7 @@
 Questions 1-5 are seed 002's 第1关 (头歌), 6-12 come from seeds 000 and 002. The key is written once,
 in reference_solutions/attention_quiz.py (instructor-side); feedback shows "(not shown)".
 """
+import course_config
 import reference_solutions.attention_quiz as ref
 from autograder.checks import quiz
 from reference_solutions.known_wrong.attention_quiz import WRONG
@@ -24,4 +25,6 @@ QUESTIONS = {
     "answer_12": ("attention_variants_quiz", "single", "ABCD", "第12题 编码器-解码器注意力的查询 / Q12 queries of encoder-decoder attention"),
 }
 
-quiz.register(QUESTIONS, ref, WRONG, globals())
+VARIANTS = course_config.assignment("attention_quiz").folder  # each student's own order (show_questions cells)
+
+quiz.register(QUESTIONS, ref, WRONG, globals(), variants=VARIANTS)

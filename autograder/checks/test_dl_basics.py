@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import reference_solutions.dl_basics as ref
-from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, trace
+from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, seeded, seeded_call, trace
 from autograder.engine.plain import describe
 from autograder.messages import t
 from reference_solutions.known_wrong.dl_basics import WRONG
@@ -276,7 +276,12 @@ def no_black_image(rng, H, W):
 def cutout_outputs(student, rng, H, W, mask_size, num_masks, trials):
     image = no_black_image(rng, H, W)
     seeds = torch.randint(0, 2 ** 31, (trials,), generator=rng).tolist()
-    results = student.run(run_cutout, image, mask_size, num_masks, seeds)
+    return masked_pixels(student.run(run_cutout, image, mask_size, num_masks, seeds), image)
+
+
+def masked_pixels(results, image):
+    """The blacked-out pixels (H, W) of each of run_cutout's results, after checking that nothing else
+    changed: the input left as it was, a PIL image of its shape returned, changed pixels 0 in every channel."""
     zeros = []
     for after, out in results:
         if not torch.equal(after, image):
@@ -316,42 +321,83 @@ def components(mask):
     return found
 
 
-def is_clipped_square(box, H, W, side):
-    """A solid rectangle that is a side x side square, cut only where it meets the border."""
-    top, bottom, left, right, count = box
-    height, width = bottom - top + 1, right - left + 1
-    if count != height * width:
-        return False
-    return (height == side or (top == 0 or bottom == H - 1) and height < side) and \
-        (width == side or (left == 0 or right == W - 1) and width < side)
+def square_spans(length, side):
+    """{(first, last): centre} for every centre 0..length-1 of an axis: the pixels a square of `side`
+    covers, centre - side // 2 .. centre + side // 2 - 1, clipped to 0..length-1 (side < length)."""
+    half = side // 2
+    return {(max(0, c - half), min(length, c + half) - 1): c for c in range(length)}
+
+
+def square_centre(mask, side):
+    """The centre (y, x) of the one clipped side x side square that `mask` (H, W) is, or None."""
+    H, W = mask.shape
+    boxes = components(mask)
+    if len(boxes) != 1:
+        return None
+    top, bottom, left, right, count = boxes[0]
+    y, x = square_spans(H, side).get((top, bottom)), square_spans(W, side).get((left, right))
+    if y is None or x is None or count != (bottom - top + 1) * (right - left + 1):
+        return None
+    return y, x
+
+
+def named_cutout_mistake(results, image, mask_size, num_masks, seeds):
+    """The message of the known mistake whose outputs, on the same seeds, are the student's (or None)."""
+    import random
+
+    import numpy as np
+    state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng():
+            for wrong in WRONG.of("cutout"):
+                theirs = run_cutout({**vars(ref), **wrong.overrides}, image, mask_size, num_masks, seeds)
+                if all(torch.equal(a[1], b[1]) for a, b in zip(results, theirs) if isinstance(a[1], torch.Tensor)):
+                    return t(wrong.zh, wrong.en)
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+    return None
 
 
 @level("cutout")
-def test_cutout_keeps_the_input_and_blacks_out_whole_pixels(student, rng, device):
-    """原图不变；被改动的像素三个通道都为 0，其余像素不变 / the input untouched; changed pixels are 0 in every channel, the rest unchanged"""
-    zeros = cutout_outputs(student, rng, 48, 64, 10, 3, trials=3)
-    if not any(z.any() for z in zeros):
-        raise CheckFailed(t("没有任何像素被遮挡", "no pixel was masked"))
-
-
-@level("cutout")
-def test_cutout_squares_have_mask_size(student, rng, device):
-    """每个遮挡块是边长 mask_size 的正方形（在边界处被裁掉） / every square's side is mask_size, clipped at the borders"""
+def test_cutout_squares_are_exact_and_centred_anywhere(student, rng, device):
+    """每块恰是 mask_size 的正方形，四条边界处都裁剪；中心遍布非方形图像的整个宽和高 / each square is exactly mask_size, clipped at all four borders; centres range over the whole width and height of a non-square image"""
     side = int(torch.randint(4, 7, (1,), generator=rng)) * 2
-    H, W = 90, 100
-    isolated = 0
-    for z in cutout_outputs(student, rng, H, W, side, 2, trials=12):
-        for box in components(z):
-            top, bottom, left, right, count = box
-            height, width = bottom - top + 1, right - left + 1
-            if height <= side and width <= side and count == height * width:  # a square apart from the others
-                isolated += 1
-                if not is_clipped_square(box, H, W, side):
-                    raise CheckFailed(message("half_size") if max(height, width) <= side // 2 else
-                                      t(f"遮挡块的大小不对：应为 {side}×{side}，得到 {height}×{width}",
-                                        f"a square has the wrong size: {side}x{side} expected, got {height}x{width}"))
-    if isolated == 0:
-        raise CheckFailed(t("找不到单独的遮挡块", "no separate square found"))
+    H, W = int(torch.randint(36, 45, (1,), generator=rng)), int(torch.randint(84, 97, (1,), generator=rng))
+    image = no_black_image(rng, H, W)
+    seeds = torch.randint(0, 2 ** 31, (60,), generator=rng).tolist()  # P(a quarter missed) < 4 (3/4)^60
+    results = student.run(run_cutout, image, side, 1, seeds)
+    zeros = masked_pixels(results, image)
+    centres = [square_centre(z, side) for z in zeros]
+    trace.expected = t(f"{H}×{W} 的图像上每次一块 {side}×{side}（在边界处裁剪）",
+                       f"one {side}x{side} square (clipped at the borders) per call on a {H}x{W} image")
+    bad = next((z for z, c in zip(zeros, centres) if c is None), None)
+    if bad is None:
+        ys, xs = [c[0] for c in centres], [c[1] for c in centres]
+        trace.got = t(f"中心的行 {min(ys)}..{max(ys)}，列 {min(xs)}..{max(xs)}",
+                      f"centre rows {min(ys)}..{max(ys)}, columns {min(xs)}..{max(xs)}")
+        if min(ys) < H / 4 and max(ys) >= 3 * H / 4 and min(xs) < W / 4 and max(xs) >= 3 * W / 4:
+            return
+    named = named_cutout_mistake(results, image, side, 1, seeds)
+    if named:
+        raise CheckFailed(named)
+    if bad is None:
+        raise CheckFailed(t(f"中心没有遍布整幅图像：行 0..{H - 1}、列 0..{W - 1} 都应取到，得到 {trace.got}"
+                            f"（PIL 的 image.size 是 (宽, 高)）",
+                            f"the centres do not range over the whole image: rows 0..{H - 1} and columns 0..{W - 1} "
+                            f"expected, got {trace.got} (PIL's image.size is (width, height))"))
+    boxes = components(bad)
+    trace.got = t(f"遮挡区域（上、下、左、右、像素数）{boxes}", f"masked regions (top, bottom, left, right, pixels) {boxes}")
+    if not boxes:
+        raise CheckFailed(t("num_masks = 1 时有一次什么也没有遮挡：中心靠近上边或左边时起点要裁到 0（max(0, ...)）；"
+                            "中心落在图像之外则是宽和高弄反了（PIL 的 image.size 是 (宽, 高)）",
+                            "with num_masks = 1 a call masked nothing: near the top or left border the start is "
+                            "clipped to 0 (max(0, ...)); a centre outside the image means width and height were "
+                            "swapped (PIL's image.size is (width, height))"))
+    raise CheckFailed(t(f"num_masks = 1 时遮挡的应恰是一块 {side}×{side} 的正方形：行 y - {side // 2} .. y + {side // 2 - 1}，"
+                        f"列同理，在四条边界处裁剪；得到 {boxes}",
+                        f"num_masks = 1 should black out exactly one {side}x{side} square: rows y - {side // 2} .. "
+                        f"y + {side // 2 - 1}, the same for columns, clipped at all four borders; got {boxes}"))
 
 
 @level("cutout")
@@ -401,9 +447,12 @@ def reference_forward(state, X, device="cpu"):
         return net.to(device)(X.to(device)).cpu()
 
 
-def check_cnn_forward(student, rng, device, B, H, W):
+def check_cnn_forward(student, rng, device, B, H, W, train=False):
+    """CNNmodel holding the judge's weights equals the seed's model on (B, 3, H, W) images, in eval mode
+    (or in train mode, torch's random seeded: the seed's model has no dropout nor batch statistics)."""
     state = {k: v * 3 for k, v in initial_weights(rng).items()}  # larger weights: a livelier output
     X = torch.randn(B, 3, H, W, generator=rng)
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
     module = student.call("CNNmodel")
     keys = student.method(module, "state_dict")
     if not isinstance(keys, dict) or {k: tuple(v.shape) for k, v in keys.items()} != \
@@ -412,14 +461,14 @@ def check_cnn_forward(student, rng, device, B, H, W):
                             f"CNNmodel's parameter names or shapes differ from the seed's model: {sorted(state)} "
                             "expected"))
     student.method(module, "load_state_dict", state)
-    student.method(module, "eval")
+    student.method(module, "train" if train else "eval")
     student.method(module, "to", device)
-    got = student.method(module, "__call__", X, device=device)
+    got = student.run(seeded_call, module, (X,), seed, device=device)
 
     def compute(ns):
         net = ns.CNNmodel()
         net.load_state_dict(state)
-        return net(X)
+        return seeded(seed, lambda: net.train(train)(X))
     wrong = mistakes(ref, WRONG.of("cnn_training"), compute)
     expect_close(got, reference_forward(state, X), device=device, what="CNNmodel", mistakes=wrong)
 
@@ -434,6 +483,12 @@ def test_cnn_forward_matches_the_seed_model(student, rng, device):
 def test_cnn_forward_on_other_sizes(student, rng, device):
     """全局平均池化让任意尺寸的图像都能输入（64×48） / global average pooling takes any image size (64x48)"""
     check_cnn_forward(student, rng, device, B=2, H=64, W=48)
+
+
+@level("cnn_training")
+def test_cnn_forward_is_the_same_in_train_mode(student, rng, device):
+    """训练模式下输出不变：种子的模型没有 dropout 或批量统计 / the same output in train mode: the seed's model has no dropout nor batch statistics"""
+    check_cnn_forward(student, rng, device, B=4, H=32, W=32, train=True)
 
 
 def train_cnn(ns, state_dict, X, y, lr, steps, batch_size):

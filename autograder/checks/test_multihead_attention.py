@@ -8,7 +8,16 @@ from torch import nn
 from torch.nn import functional as F
 
 import reference_solutions.multihead_attention as ref
-from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes
+from autograder.checking import (
+    CheckFailed,
+    expect_close,
+    expect_dropped_out,
+    expect_equal,
+    level,
+    mistakes,
+    seeded,
+    seeded_call,
+)
 from autograder.messages import t
 from reference_solutions.known_wrong.multihead_attention import WRONG
 
@@ -135,6 +144,36 @@ def test_attention_dropout_eval(student, rng, device):
     expect_close(weights, ref.masked_softmax(scores, lens), device=device)
 
 
+def training_attention(student, device, dropout):
+    """The student's DotProductAttention(dropout) in train mode, on `device`."""
+    attention = student.call("DotProductAttention", dropout)
+    student.method(attention, "train")
+    student.method(attention, "to", device)
+    return attention
+
+
+@level("dot_product_attention")
+def test_attention_dropout_one_drops_every_weight(student, rng, device):
+    """训练模式、dropout=1：注意力权重全被丢弃，输出为 0 / train mode, dropout=1: every attention weight is dropped, the output is 0"""
+    q, k, v = attention_inputs(rng)
+    attention = training_attention(student, device, 1.0)
+    got = student.method(attention, "__call__", q, k, v, None, device=device)
+    expect_close(got, torch.zeros(2, 3, 4), device=device, mistakes=mistakes(
+        ref, WRONG.of("dot_product_attention"), lambda ns: ns.DotProductAttention(1.0).train()(q, k, v, None)))
+
+
+@level("dot_product_attention")
+def test_attention_dropout_acts_on_the_weights(student, rng, device):
+    """训练模式、只有第一个键有效：每个查询的输出整行为 0（权重被丢弃）或 v_0/(1 - p) / train mode, only the first key valid: each query's output row is 0 (its weight dropped) or v_0/(1 - p)"""
+    p, (B, Q, K) = 0.5, (8, 16, 5)
+    q, k, v = attention_inputs(rng, B=B, Q=Q, K=K)
+    lens, seed = torch.ones(B, dtype=torch.long), int(torch.randint(0, 2 ** 31, (1,), generator=rng))
+    got = student.run(seeded_call, training_attention(student, device, p), (q, k, v, lens), seed, device=device)
+    expect_dropped_out(got, v[:, :1].expand(B, Q, v.shape[-1]), p, rows=True, device=device, mistakes=mistakes(
+        ref, WRONG.of("dot_product_attention"),
+        lambda ns: seeded(seed, lambda: ns.DotProductAttention(p).train()(q, k, v, lens))))
+
+
 # ---------------------------------------------------------------- transpose_qkv / transpose_output
 @level("transpose_qkv")
 def test_transpose_qkv_values(student, rng, device):
@@ -186,10 +225,10 @@ def reference_mha(rng, bias=False, sizes=SIZES):
     return model
 
 
-def student_mha(student, device, model, bias=False, sizes=SIZES):
-    mha = student.call("MultiHeadAttention", *sizes.values(), 0.5, bias=bias)
+def student_mha(student, device, model, bias=False, sizes=SIZES, dropout=0.5, train=False):
+    mha = student.call("MultiHeadAttention", *sizes.values(), dropout, bias=bias)
     student.method(mha, "load_state_dict", model.state_dict())
-    student.method(mha, "eval")
+    student.method(mha, "train" if train else "eval")
     student.method(mha, "to", device)
     return mha
 
@@ -200,19 +239,22 @@ def mha_inputs(rng, B=2, Q=4, K=6, sizes=SIZES):
             torch.randn(B, K, sizes["value_size"], generator=rng))
 
 
-def check_mha(student, device, rng, valid_lens, bias=False, sizes=SIZES):
+def check_mha(student, device, rng, valid_lens, bias=False, sizes=SIZES, dropout=0.5, train=False):
+    """The student's MultiHeadAttention equals the reference, in eval mode (or in train mode, where
+    `dropout` is 0 or 1: then nothing is random)."""
     model = reference_mha(rng, bias, sizes)
     q, k, v = mha_inputs(rng, B=len(valid_lens) if valid_lens is not None else 2, sizes=sizes)
-    mha = student_mha(student, device, model, bias, sizes)
+    mha = student_mha(student, device, model, bias, sizes, dropout, train)
     got = student.method(mha, "__call__", q, k, v, valid_lens, device=device)
 
     def reference(ns):
-        wrong = ns.MultiHeadAttention(**sizes, dropout=0.5, bias=bias).eval()
-        wrong.load_state_dict(model.state_dict())
-        return wrong(q, k, v, valid_lens)
+        module = ns.MultiHeadAttention(**sizes, dropout=dropout, bias=bias).train(train)
+        module.load_state_dict(model.state_dict())
+        return module(q, k, v, valid_lens)
+    with torch.no_grad():
+        expected = reference(ref)
     try:
-        expect_close(got, model(q, k, v, valid_lens), device=device,
-                     mistakes=mistakes(ref, WRONG.of("multihead_attention"), reference))
+        expect_close(got, expected, device=device, mistakes=mistakes(ref, WRONG.of("multihead_attention"), reference))
     except CheckFailed as failed:
         raise earlier_levels_named(failed, student, device, model, (q, k, v), valid_lens, got)
     return got, model, (q, k, v)
@@ -302,6 +344,13 @@ def test_mha_no_valid_lens_equal_sizes(student, rng, device):
 def test_mha_with_bias(student, rng, device):
     """bias=True"""
     check_mha(student, device, rng, torch.tensor([4, 2]), bias=True)
+
+
+@level("multihead_attention")
+def test_mha_dropout_one_leaves_the_output_bias(student, rng, device):
+    """训练模式、dropout=1：各头的注意力权重全被丢弃，输出只剩 W_o 的偏置 / train mode, dropout=1: every head's weights are dropped, only W_o's bias remains"""
+    got, model, _ = check_mha(student, device, rng, torch.tensor([2, 6]), bias=True, dropout=1.0, train=True)
+    expect_close(got, model.W_o.bias.detach().expand(2, 4, SIZES["num_hiddens"]), device=device)
 
 
 # ---------------------------------------------------------------- the shapes the student states

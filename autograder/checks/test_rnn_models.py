@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import reference_solutions.rnn_models as ref
-from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes
+from autograder.checking import CheckFailed, expect_close, expect_equal, level, mistakes, seeded
 from autograder.messages import t
 from reference_solutions.known_wrong.rnn_models import SHARED_GATE, WRONG
 
@@ -302,14 +302,16 @@ def test_bigru_batch_of_one(student, rng, device):
 
 
 # ---------------------------------------------------------------- 5. d2l's RNNModel and begin_state
-def run_rnn_model(ns, kind, V, H, num_layers, bidirectional, state_dict, inputs, state, batch_size):
+def run_rnn_model(ns, kind, V, H, num_layers, bidirectional, state_dict, inputs, state, batch_size, seed, train):
     """Runs beside the student's code (self-contained): the student's RNNModel over a PyTorch layer
-    built here, with the judge's weights; returns its output, new state and begin_state."""
+    built here, with the judge's weights, in eval (or train) mode, torch's random seeded by `seed`;
+    returns its output, new state and begin_state."""
     layer = getattr(torch.nn, kind)(V, H, num_layers=num_layers, bidirectional=bidirectional)
     net = ns["RNNModel"](layer, V)
     net.load_state_dict(state_dict)
     net.to(inputs.device)
-    net.eval()
+    net.train(train)
+    torch.manual_seed(seed)
     with torch.no_grad():
         output, new_state = net(inputs, state)
     return output, new_state, net.begin_state(inputs.device, batch_size)
@@ -345,14 +347,15 @@ def flat(state):
     return [state] if isinstance(state, torch.Tensor) else [s for part in state for s in flat(part)]
 
 
-def check_rnn_model(student, rng, device, kind, num_layers, bidirectional, V=9, H=6, B=4):
+def check_rnn_model(student, rng, device, kind, num_layers, bidirectional, V=9, H=6, B=4, train=False):
     T = B  # square inputs: a model that mixes up (B, T) and (T, B) gives other values, not an error
     weights = rnn_model_weights(rng, kind, V, H, num_layers, bidirectional)
     inputs = torch.randint(0, V, (B, T), generator=rng)
     shape = ((2 if bidirectional else 1) * num_layers, B, H)
     state = tuple(torch.randn(shape, generator=rng) * 0.5 for _ in range(2 if kind == "LSTM" else 1))
     state = state if kind == "LSTM" else state[0]
-    got = student.run(run_rnn_model, kind, V, H, num_layers, bidirectional, weights, inputs, state, B,
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
+    got = student.run(run_rnn_model, kind, V, H, num_layers, bidirectional, weights, inputs, state, B, seed, train,
                       device=device)
     output, new_state = oracle_rnn_model(kind, V, H, num_layers, bidirectional, weights, inputs, state, device)
     begin = (torch.zeros(shape), torch.zeros(shape)) if kind == "LSTM" else torch.zeros(shape)
@@ -360,7 +363,7 @@ def check_rnn_model(student, rng, device, kind, num_layers, bidirectional, V=9, 
     def compute(ns):
         net = ns.RNNModel(getattr(nn, kind)(V, H, num_layers=num_layers, bidirectional=bidirectional), V)
         net.load_state_dict(weights)
-        return (*net(inputs, state), net.begin_state("cpu", B))
+        return (*seeded(seed, lambda: net.train(train)(inputs, state)), net.begin_state("cpu", B))
     wrong = list(mistakes(ref, WRONG.of("rnn_model"), compute))
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CheckFailed(t("RNNModel 的 forward 应返回 (output, state)", "RNNModel's forward should return (output, state)"))
@@ -395,6 +398,12 @@ def test_rnn_model_over_nn_lstm(student, rng, device):
 def test_rnn_model_over_bidirectional_lstm(student, rng, device):
     """nn.LSTM，双向一层 / over nn.LSTM, two directions, one layer"""
     check_rnn_model(student, rng, device, "LSTM", 1, True)
+
+
+@level("rnn_model")
+def test_rnn_model_is_the_same_in_train_mode(student, rng, device):
+    """训练模式下输出不变：RNNModel 本身没有 dropout / the same output in train mode: RNNModel has no dropout of its own"""
+    check_rnn_model(student, rng, device, "GRU", 1, False, train=True)
 
 
 # ---------------------------------------------------------------- 6. training and predict

@@ -1,6 +1,7 @@
 """Hidden checks of 03_rnn_quiz (seeds 001 and 003): one check per question, exact shapes and
 numbers, the answer key never shown. tests/test_checks_rnn_quiz.py proves the key against PyTorch.
 """
+import course_config
 import reference_solutions.rnn_quiz as ref
 from autograder.checks import quiz
 from reference_solutions.known_wrong.rnn_quiz import WRONG
@@ -36,4 +37,6 @@ QUESTIONS = {
     "grad_4": ("gradient_quiz", "single", "ABCD", "为什么 RNN 更明显 / why RNNs suffer more"),
 }
 
-quiz.register(QUESTIONS, ref, WRONG, globals())
+VARIANTS = course_config.assignment("rnn_quiz").folder  # each student's own order (show_questions cells)
+
+quiz.register(QUESTIONS, ref, WRONG, globals(), variants=VARIANTS)

@@ -13,8 +13,9 @@ import math
 import torch
 from torch import nn
 
+import course_config
 import reference_solutions.transformer as ref
-from autograder.checking import expect_close, level, mistakes
+from autograder.checking import expect_close, expect_dropped_out, level, mistakes, seeded, seeded_call
 from autograder.checks import quiz
 from reference_solutions.known_wrong.transformer import WRONG
 
@@ -43,6 +44,15 @@ def module_mistakes(level_name, name, args, state, run, train=False):
             module.load_state_dict(state)
         return run(module.train(train))
     return mistakes(ref, [w for w in WRONG.of(level_name) if name in w.overrides], compute)
+
+
+def in_train_mode(student, rng, device, level_name, name, args, state, inputs):
+    """The student's module in train mode on `inputs`, torch's random seeded by a seed drawn from rng,
+    and the known-wrong modules' outputs on the same seed (mistakes, as for module_mistakes)."""
+    seed = int(torch.randint(0, 2 ** 31, (1,), generator=rng))
+    module = build(student, device, name, args, state, train=True)
+    got = student.run(seeded_call, module, inputs, seed, device=device)
+    return got, module_mistakes(level_name, name, args, state, lambda m: seeded(seed, lambda: m(*inputs)), train=True)
 
 
 def check_module(student, device, level_name, name, args, state, inputs, oracle, train=False):
@@ -94,6 +104,16 @@ def test_ffn_output_size_differs(student, rng, device):
 def test_ffn_same_output_at_every_position(student, rng, device):
     """d2l 的例子：输入全 1 时每个位置输出相同 / d2l's example: all-ones inputs give one output at every position"""
     check_ffn(student, rng, device, 4, 4, 8, torch.ones(2, 3, 4))
+
+
+@level("position_wise_ffn")
+def test_ffn_is_the_same_in_train_mode(student, rng, device):
+    """训练模式下输出不变：FFN 本身没有 dropout / the same output in train mode: the FFN has no dropout of its own"""
+    D, F_ = 8, 32
+    state = draw_like(rng, ref.PositionWiseFFN(D, F_, D))
+    X = torch.randn(4, 6, D, generator=rng)
+    got, wrong = in_train_mode(student, rng, device, "position_wise_ffn", "PositionWiseFFN", (D, F_, D), state, (X,))
+    expect_close(got, conv1d_ffn(state, X), device=device, mistakes=wrong)
 
 
 # ---------------------------------------------------------------- 2. AddNorm
@@ -167,10 +187,19 @@ def test_encoding_as_long_as_max_len(student, rng, device):
     check_encoding(student, device, 8, 12, torch.randn(2, 12, 8, generator=rng))
 
 
+@level("positional_encoding")
+def test_encoding_dropout_acts_on_x_plus_p(student, rng, device):
+    """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""
+    D, T, p = 32, 40, 0.5
+    X = torch.randn(3, T, D, generator=rng)
+    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding", (D, p, 100), None, (X,))
+    expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=wrong)
+
+
 # ---------------------------------------------------------------- 4. EncoderBlock
-def encoder_args(D, F_, h, use_bias):
+def encoder_args(D, F_, h, use_bias, dropout=0.5):
     """EncoderBlock's arguments, d2l's order: key/query/value sizes, num_hiddens, norm_shape, FFN sizes, heads."""
-    return (D, D, D, D, [D], D, F_, h, 0.5, use_bias)
+    return (D, D, D, D, [D], D, F_, h, dropout, use_bias)
 
 
 def oracle_encoder_layer(state, D, F_, h):
@@ -217,6 +246,21 @@ def test_encoder_block_without_valid_lens(student, rng, device):
 def test_encoder_block_without_bias(student, rng, device):
     """use_bias=False（注意力的投影没有偏置） / use_bias=False: the attention's projections have no bias"""
     check_encoder(student, rng, device, 2, 4, 8, 8, 4, torch.tensor([1, 3]), use_bias=False)
+
+
+@level("encoder_block")
+def test_encoder_block_drops_the_sublayers_not_the_residuals(student, rng, device):
+    """训练模式、dropout=1：两个子层的输出被全部丢弃，只剩残差：LayerNorm2(LayerNorm1(X)) / train mode, dropout=1: both sublayers' outputs are dropped, only the residuals remain: LayerNorm2(LayerNorm1(X))"""
+    D, F_, h = 8, 16, 2
+    args = encoder_args(D, F_, h, True, dropout=1.0)
+    state = draw_like(rng, ref.EncoderBlock(*args))
+    state.update({f"addnorm{i}.ln.{name}": base + torch.randn(D, generator=rng) * 0.3
+                  for i in (1, 2) for name, base in (("weight", 1), ("bias", 0))})
+    X = torch.randn(3, 5, D, generator=rng) * 2
+    Y = layer_norm(X, state["addnorm1.ln.weight"], state["addnorm1.ln.bias"])
+    oracle = layer_norm(Y, state["addnorm2.ln.weight"], state["addnorm2.ln.bias"])
+    check_module(student, device, "encoder_block", "EncoderBlock", args, state, (X, torch.tensor([2, 5, 3])), oracle,
+                 train=True)
 
 
 # ---------------------------------------------------------------- 5. the decoder's masked self-attention
@@ -286,4 +330,6 @@ QUESTIONS = {
     "why_add_norm": ("transformer_quiz", "multiple", "ABCD", "残差与层规范化（多选） / residuals and LayerNorm"),
 }
 
-quiz.register(QUESTIONS, ref, WRONG, globals())
+VARIANTS = course_config.assignment("transformer").folder  # each student's own order (show_questions cells)
+
+quiz.register(QUESTIONS, ref, WRONG, globals(), variants=VARIANTS)

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import course_config
+from autograder.coursekit import STUDENT_FILE
 from autograder.engine.judge import LevelResult, judge
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.kernel_factory import worker_factory
@@ -45,13 +46,14 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
     problems = list(submission.notes) + problems
     device, device_note = _device(device)
     timings = {}
-    with SubmissionKernel.start(limits, submission.files, worker_factory(limits, device), device) as kernel:
+    files = (*submission.files, (STUDENT_FILE, submission.student.encode()))  # whose notebook: coursekit.student_id
+    with SubmissionKernel.start(limits, files, worker_factory(limits, device), device) as kernel:
         session = KernelSession(nb, kernel, limits)  # waits for the kernel's warm-up import
         timings["kernel_start_s"] = time.monotonic() - started
         session.run_cells(skip=is_check_cell)
         timings["cells_s"] = time.monotonic() - started - timings["kernel_start_s"]
         checks_started = time.monotonic()
-        levels = judge(spec.name, KernelStudent(session), device)
+        levels = judge(spec.name, KernelStudent(session), device, student_id=submission.student)
         timings["checks_s"] = time.monotonic() - checks_started
         problems += session.problems
         timed_out = session.timed_out

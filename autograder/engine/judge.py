@@ -60,12 +60,13 @@ def checks_file(assignment: str) -> Path:
     return CHECKS / f"test_{course_config.assignment(assignment).name}.py"
 
 
-def judge(assignment: str, student: Student, device: str = "cpu", levels=None) -> dict:
-    """{level: LevelResult} for the assignment's levels (or only `levels`)."""
+def judge(assignment: str, student: Student, device: str = "cpu", levels=None, student_id: str = "") -> dict:
+    """{level: LevelResult} for the assignment's levels (or only `levels`). student_id: whose
+    submission it is (quiz variants: the order of each student's options); "" for the seed's order."""
     spec = course_config.assignment(assignment)
     wanted = [lv for lv in spec.levels if levels is None or lv.name in levels]
     results = {lv.name: LevelResult(lv.name, lv.points) for lv in wanted}
-    plugin = _JudgePlugin(student, device, spec.seed, results)
+    plugin = _JudgePlugin(student, device, spec.seed, results, student_id)
     args = [str(checks_file(assignment)), "-p", "no:cacheprovider", "-p", "no:terminal",
             "-p", "no:warnings", "-p", "no:stepwise", "-p", "no:unraisableexception",
             "-p", "no:threadexception", "-p", "no:faulthandler", "--import-mode=importlib",
@@ -80,8 +81,9 @@ def judge(assignment: str, student: Student, device: str = "cpu", levels=None) -
 class _JudgePlugin:
     """Gives the checks their fixtures and records every outcome in its level."""
 
-    def __init__(self, student, device, seed, results):
+    def __init__(self, student, device, seed, results, student_id=""):
         self._student, self._device, self._seed, self.results = student, device, seed, results
+        self._student_id = student_id
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "level(name): the level a hidden check belongs to")
@@ -93,6 +95,10 @@ class _JudgePlugin:
     @pytest.fixture
     def device(self):
         return self._device
+
+    @pytest.fixture
+    def student_id(self):
+        return self._student_id
 
     @pytest.fixture
     def rng(self, request):

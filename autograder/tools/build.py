@@ -107,7 +107,8 @@ def synced_notebook(spec, root: Path = ROOT) -> nbformat.NotebookNode:
 
 def coursekit_text() -> str:
     text = COURSEKIT.read_text()
-    return GENERATED + text.replace('LANGUAGE = "zh+en"', f"LANGUAGE = {course_config.LANGUAGE!r}", 1)
+    text = text.replace('LANGUAGE = "zh+en"', f"LANGUAGE = {course_config.LANGUAGE!r}", 1)
+    return GENERATED + text.replace("QUIZ_VARIANTS = True", f"QUIZ_VARIANTS = {course_config.QUIZ_VARIANTS}", 1)
 
 
 def write_source(course_root: Path, spec):

@@ -4,6 +4,7 @@ The sample students: `reference` (every region filled with the reference), `stub
 notebook untouched) and `half` (the first two levels done). The same helpers set up the round
 trip in tests/.
 """
+import importlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 import course_config
+from autograder.checks import quiz
 from autograder.tools.build import reference_sections
 
 ROOT = course_config.ROOT
@@ -43,7 +45,7 @@ def nbgrader(course: Path, *args, check=True, capture=False):
 def submit(course: Path, student: str, spec, filled_levels=(), edit=None) -> Path:
     """submitted/<student>/<folder>/<name>.ipynb: the release notebook with some levels filled."""
     nb = nbformat.read(course / "release" / spec.folder / f"{spec.name}.ipynb", as_version=4)
-    sections = reference_sections(spec.name)
+    sections = {level: student_answers(spec, student, code) for level, code in reference_sections(spec.name).items()}
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in filled_levels:
@@ -55,6 +57,15 @@ def submit(course: Path, student: str, spec, filled_levels=(), edit=None) -> Pat
     path = folder / f"{spec.name}.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+def student_answers(spec, student: str, section: str) -> str:
+    """A reference section as `student` writes it: quiz letters in that student's order of the options."""
+    checks = importlib.import_module(f"autograder.checks.test_{spec.name}")
+    if not getattr(checks, "VARIANTS", ""):
+        return section
+    return quiz.written_for(section, quiz.student_key(checks.QUESTIONS, importlib.import_module(
+        f"reference_solutions.{spec.name}"), student, checks.VARIANTS))
 
 
 def gradebook_rows(course: Path, spec):

@@ -216,6 +216,59 @@ def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
     return Image.fromarray(image_np)
 
 
+def _squares(image, mask_size, num_masks, centre, span):
+    """Cutout on a copy: num_masks squares at centre(h, w) = (y, x), each covering span(y, x, h, w)."""
+    image_np = np.array(image).copy()  # (H, W, 3)
+    h, w = image_np.shape[0], image_np.shape[1]
+    for _ in range(num_masks):
+        y1, y2, x1, x2 = span(*centre(h, w), h, w)
+        image_np[y1:y2, x1:x2, :] = 0
+    return Image.fromarray(image_np)
+
+
+def _uniform(h, w):
+    return random.randint(0, h - 1), random.randint(0, w - 1)
+
+
+@WRONG.wrong("cutout", "one_pixel_too_large",
+             "遮挡块每边多了一个像素：行应为 y - mask_size // 2 到 y + mask_size // 2 - 1（切片的终点不含在内）",
+             "the squares are one pixel too large: rows y - mask_size // 2 to y + mask_size // 2 - 1 (a slice's end "
+             "is excluded)")
+def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
+    half = mask_size // 2
+    return _squares(image, mask_size, num_masks, _uniform,
+                    lambda y, x, h, w: (max(0, y - half), min(h, y + half + 1), max(0, x - half), min(w, x + half + 1)))
+
+
+@WRONG.wrong("cutout", "unclipped_top_left",
+             "上边和左边没有裁剪：y - mask_size // 2 为负时切片从另一端算起，整块消失；起点应取 max(0, y - mask_size // 2)",
+             "not clipped at the top and left: where y - mask_size // 2 is negative the slice counts from the other "
+             "end and the square vanishes; start at max(0, y - mask_size // 2)")
+def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
+    half = mask_size // 2
+    return _squares(image, mask_size, num_masks, _uniform,
+                    lambda y, x, h, w: (y - half, min(h, y + half), x - half, min(w, x + half)))
+
+
+@WRONG.wrong("cutout", "width_height_swapped",
+             "宽和高弄反了：PIL 的 image.size 是 (宽, 高)，而数组的形状是 (高, 宽, 3)；中心的行应取自 0..高-1，列取自 0..宽-1",
+             "width and height swapped: PIL's image.size is (width, height), the array is (height, width, 3); the "
+             "centre's row comes from 0..height-1, its column from 0..width-1")
+def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
+    half = mask_size // 2
+    return _squares(image, mask_size, num_masks, lambda h, w: _uniform(w, h),
+                    lambda y, x, h, w: (max(0, y - half), min(h, y + half), max(0, x - half), min(w, x + half)))
+
+
+@WRONG.wrong("cutout", "corner_at_random_pixel",
+             "随机像素是遮挡块的左上角而不是中心：块应从 y - mask_size // 2 到 y + mask_size // 2 - 1，也会越过上边和左边",
+             "the random pixel is the square's top-left corner, not its centre: the square spans y - mask_size // 2 to "
+             "y + mask_size // 2 - 1, so it can cross the top and left borders too")
+def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
+    return _squares(image, mask_size, num_masks, _uniform,
+                    lambda y, x, h, w: (y, min(h, y + mask_size), x, min(w, x + mask_size)))
+
+
 # ---------------------------------------------------------------- the cat/dog CNN
 def _blocks(activation=nn.ReLU, pool=nn.MaxPool2d):
     layers, channels = [], [3, 16, 32, 64, 128]
@@ -261,3 +314,14 @@ class CNNmodel(ref.CNNmodel):  # noqa: F811
     def __init__(self):
         nn.Module.__init__(self)
         self.model = nn.Sequential(*_blocks(), nn.Conv2d(128, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+@WRONG.wrong("cnn_training", "dropout_before_sigmoid",
+             "加了种子的模型没有的 dropout（全局平均池化之后）：训练模式下输出被随机丢弃；照种子的结构写",
+             "a dropout the seed's model does not have (after the global average pooling): in train mode the output "
+             "is dropped at random; build the seed's layers as they are")
+class CNNmodel(ref.CNNmodel):  # noqa: F811
+    def __init__(self):
+        nn.Module.__init__(self)
+        self.model = nn.Sequential(*_blocks(), nn.Conv2d(128, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Dropout(0.5),
+                                   nn.Flatten(), nn.Sigmoid())

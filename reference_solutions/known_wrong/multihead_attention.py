@@ -83,6 +83,35 @@ class DotProductAttention(ref.DotProductAttention):  # noqa: F811
         return super().forward(queries, keys, values, None)
 
 
+@WRONG.wrong("dot_product_attention", "no_dropout",
+             "训练模式下没有 dropout：注意力权重要经过 self.dropout 再乘 values",
+             "no dropout in train mode: the attention weights go through self.dropout before multiplying the values")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        super().forward(queries, keys, values, valid_lens)
+        return torch.bmm(self.attention_weights, values)
+
+
+@WRONG.wrong("dot_product_attention", "dropout_on_scores",
+             "dropout 作用在了 softmax 之前的分数上：它应作用在 softmax 之后的注意力权重上",
+             "dropout acted on the scores before the softmax: it belongs on the attention weights after it")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        scores = self.dropout(torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(queries.shape[-1]))
+        self.attention_weights = ref.masked_softmax(scores, valid_lens)
+        return torch.bmm(self.attention_weights, values)
+
+
+@WRONG.wrong("dot_product_attention", "dropout_on_output",
+             "dropout 作用在了输出上：它应作用在注意力权重上（丢弃的是整条注意力，而不是输出的单个元素）",
+             "dropout acted on the output: it belongs on the attention weights (a whole attention link is dropped, "
+             "not single output elements)")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        super().forward(queries, keys, values, valid_lens)
+        return self.dropout(torch.bmm(self.attention_weights, values))
+
+
 @WRONG.wrong("transpose_qkv", "reshape_without_permute",
              "只做了 reshape 没有 permute：各头的数据混在了一起",
              "reshaped without permute: the heads' data got mixed")
@@ -157,6 +186,20 @@ class MultiHeadAttention(MultiHeadAttention):  # noqa: F811
         keys = ref.transpose_qkv(self.W_k(keys), self.num_heads)
         values = ref.transpose_qkv(self.W_k(values), self.num_heads)
         return self.W_o(ref.transpose_output(self.attention(queries, keys, values, valid_lens), self.num_heads))
+
+
+@WRONG.wrong("multihead_attention", "attention_without_dropout",
+             "各头的注意力是自己算的，没有经过 self.attention：训练模式下没有 dropout",
+             "the heads' attention was computed by hand, not through self.attention: no dropout in train mode")
+class MultiHeadAttention(MultiHeadAttention):
+    def forward(self, queries, keys, values, valid_lens):
+        valid_lens = None if valid_lens is None else torch.repeat_interleave(valid_lens, self.num_heads, dim=0)
+        queries = ref.transpose_qkv(self.W_q(queries), self.num_heads)  # (B*h, Q, D/h)
+        keys = ref.transpose_qkv(self.W_k(keys), self.num_heads)
+        values = ref.transpose_qkv(self.W_v(values), self.num_heads)
+        scores = torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(queries.shape[-1])
+        heads = torch.bmm(ref.masked_softmax(scores, valid_lens), values)
+        return self.W_o(ref.transpose_output(heads, self.num_heads))
 
 
 WRONG.answers("attention_shapes", "heads_not_folded",

@@ -217,6 +217,17 @@ class RNNModel(ref.RNNModel):  # noqa: F811
         return self.linear(Y.reshape((-1, Y.shape[-1]))), state
 
 
+@WRONG.wrong("rnn_model", "dropout_on_outputs",
+             "在循环层的输出上加了 dropout：d2l 的 RNNModel 没有 dropout，训练模式下输出被随机丢弃",
+             "a dropout on the recurrent layer's outputs: d2l's RNNModel has none, in train mode the output is "
+             "dropped at random")
+class RNNModel(ref.RNNModel):  # noqa: F811
+    def forward(self, inputs, state):
+        X = F.one_hot(inputs.T.long(), self.vocab_size).to(torch.float32)
+        Y, state = self.rnn(X, state)
+        return self.linear(F.dropout(Y, 0.2, self.training).reshape((-1, Y.shape[-1]))), state
+
+
 @WRONG.wrong("rnn_model", "begin_state_one_direction",
              "begin_state 没有乘方向数：第一维应是 num_directions * num_layers",
              "begin_state forgot the directions: its first dimension is num_directions * num_layers")

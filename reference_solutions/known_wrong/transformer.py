@@ -34,6 +34,14 @@ class PositionWiseFFN(ref.PositionWiseFFN):  # noqa: F811
         return self.dense2(F.gelu(self.dense1(X)))
 
 
+@WRONG.wrong("position_wise_ffn", "dropout_between_layers",
+             "在两层之间加了 dropout：d2l 的 FFN 没有 dropout（Transformer 的 dropout 在 AddNorm 里）",
+             "a dropout between the two layers: d2l's FFN has none (the Transformer's dropout sits in AddNorm)")
+class PositionWiseFFN(ref.PositionWiseFFN):  # noqa: F811
+    def forward(self, X):
+        return self.dense2(F.dropout(self.relu(self.dense1(X)), 0.1, self.training))
+
+
 # ---------------------------------------------------------------- AddNorm
 @WRONG.wrong("add_norm", "no_residual",
              "没有残差连接：应是 LayerNorm(X + Dropout(Y))，不是 LayerNorm(Y)",
@@ -67,6 +75,14 @@ class AddNorm(ref.AddNorm):  # noqa: F811
         Z = self.dropout(Y) + X
         Z = (Z - Z.mean(dim=0, keepdim=True)) / torch.sqrt(Z.var(dim=0, unbiased=False, keepdim=True) + self.ln.eps)
         return Z * self.ln.weight + self.ln.bias
+
+
+@WRONG.wrong("add_norm", "dropout_after_norm",
+             "dropout 放在了 LayerNorm 之后：应只丢弃子层的输出 Y，LayerNorm(X + Dropout(Y))",
+             "dropout after the LayerNorm: only the sublayer's output Y is dropped, LayerNorm(X + Dropout(Y))")
+class AddNorm(ref.AddNorm):  # noqa: F811
+    def forward(self, X, Y):
+        return self.dropout(self.ln(X + Y))
 
 
 # ---------------------------------------------------------------- PositionalEncoding
@@ -129,6 +145,32 @@ class PositionalEncoding(_Encoding):  # noqa: F811
         return _interleaved(torch.sin(X), torch.cos(X))
 
 
+@WRONG.wrong("positional_encoding", "dropout_on_x_only",
+             "dropout 只作用在 X 上：应先相加再 dropout，Dropout(X + P)",
+             "dropout acted on X alone: add first, then drop out, Dropout(X + P)")
+class PositionalEncoding(ref.PositionalEncoding):  # noqa: F811
+    def forward(self, X):
+        return self.dropout(X) + self.P[:, :X.shape[1], :].to(X.device)
+
+
+@WRONG.wrong("positional_encoding", "dropout_twice",
+             "dropout 做了两次：代码框之后的 return self.dropout(X) 已经做了 dropout，框内只需 X = X + P",
+             "dropout applied twice: the return self.dropout(X) after the region already drops out; inside it, "
+             "X = X + P only")
+class PositionalEncoding(ref.PositionalEncoding):  # noqa: F811
+    def forward(self, X):
+        X = self.dropout(X + self.P[:, :X.shape[1], :].to(X.device))
+        return self.dropout(X)
+
+
+@WRONG.wrong("positional_encoding", "no_dropout",
+             "训练模式下没有 dropout：返回的应是 self.dropout(X + P)",
+             "no dropout in train mode: return self.dropout(X + P)")
+class PositionalEncoding(ref.PositionalEncoding):  # noqa: F811
+    def forward(self, X):
+        return X + self.P[:, :X.shape[1], :].to(X.device)
+
+
 # ---------------------------------------------------------------- EncoderBlock
 @WRONG.wrong("encoder_block", "ffn_reads_x",
              "前馈网络读的是块的输入 X：它应读第一个 AddNorm 的输出 Y",
@@ -166,6 +208,34 @@ class EncoderBlock(ref.EncoderBlock):  # noqa: F811
         Z = self.addnorm1.ln(X)
         Y = X + self.attention(Z, Z, Z, valid_lens)
         return Y + self.ffn(self.addnorm2.ln(Y))
+
+
+@WRONG.wrong("encoder_block", "addnorm_arguments_swapped",
+             "AddNorm 的两个参数放反了：addnorm(X, 子层(X))，第一个是残差 X；放反后 dropout 丢的是残差而不是子层的输出",
+             "AddNorm's arguments swapped: addnorm(X, sublayer(X)), the residual X first; swapped, the dropout drops "
+             "the residual instead of the sublayer's output")
+class EncoderBlock(ref.EncoderBlock):  # noqa: F811
+    def forward(self, X, valid_lens):
+        Y = self.addnorm1(self.attention(X, X, X, valid_lens), X)
+        return self.addnorm2(self.ffn(Y), Y)
+
+
+@WRONG.wrong("encoder_block", "addnorm_without_dropout",
+             "AddNorm 没有拿到 dropout：AddNorm(norm_shape, dropout)，两个子层的输出都要 dropout",
+             "the AddNorms were built without the dropout: AddNorm(norm_shape, dropout), both sublayers' outputs "
+             "are dropped out")
+class EncoderBlock(ref.EncoderBlock):  # noqa: F811
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addnorm1.dropout, self.addnorm2.dropout = nn.Dropout(0), nn.Dropout(0)
+
+
+@WRONG.wrong("encoder_block", "dropout_on_block_output",
+             "对块的输出又做了一次 dropout：dropout 只在每个子层的输出上（AddNorm 里）",
+             "the block's output was dropped out once more: dropout sits only on each sublayer's output (in AddNorm)")
+class EncoderBlock(ref.EncoderBlock):  # noqa: F811
+    def forward(self, X, valid_lens):
+        return self.addnorm2.dropout(super().forward(X, valid_lens))
 
 
 # ---------------------------------------------------------------- the decoder's masked self-attention

@@ -9,6 +9,7 @@ and, if the answer differs, stops with a short message instead of a traceback.
 import warnings
 
 LANGUAGE = 'zh+en'
+QUIZ_VARIANTS = True  # course_config.QUIZ_VARIANTS, stamped into the copies by `make release`
 
 
 def t(zh, en):
@@ -115,3 +116,67 @@ def _table(what, expected, got, problem):
 def _show(value):
     text = repr(value)
     return text if len(text) < 800 else text[:800] + " ..."
+
+
+# ---------------------------------------------------------------- each student's order of the options
+STUDENT_FILE = ".course_student"  # written into the kernel's folder by the grader: the submission's student id
+QUESTIONS_FILE = "quiz_questions.json"  # beside the notebook: the choice questions, options in the seed's order
+
+
+def student_id():
+    """Whose notebook this is, or None for the instructor's copy (the seed's order).
+
+    In order: the file the grader writes (the student id of the submission's folder,
+    submitted/<student>/...); COURSE_STUDENT_ID (an instructor previewing a student's variant);
+    none inside a course root (source/, release/: the instructor's copy); else nbgrader's own rule
+    for the id `nbgrader submit` records (so the one `collect` files the submission under): the
+    login name, or JUPYTERHUB_USER where the login is JupyterHub's container user `jovyan`."""
+    import getpass
+    import os
+    from pathlib import Path
+    try:
+        return Path(STUDENT_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        pass
+    if os.environ.get("COURSE_STUDENT_ID"):
+        return os.environ["COURSE_STUDENT_ID"]
+    if any((folder / "course_config.py").is_file() for folder in Path.cwd().parents):
+        return None
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("JUPYTERHUB_USER") or None
+    return os.environ.get("JUPYTERHUB_USER", login) if login == "jovyan" else login
+
+
+def option_order(student, assignment, question, options="ABCD"):
+    """The seed's letters in the order `student` sees them: their letter options[i] shows the
+    seed's option order[i]. The seed's own order where no student is known. A Fisher-Yates
+    shuffle driven by SHA-256 of (assignment, question, student): the same on every machine,
+    run and resubmission."""
+    import hashlib
+    if not student:
+        return options
+    draw = int.from_bytes(hashlib.sha256(f"{assignment}/{question}/{student}".encode()).digest(), "big")
+    order = list(options)
+    for i in range(len(order) - 1, 0, -1):
+        draw, j = divmod(draw, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return "".join(order)
+
+
+def show_questions(assignment, level, names=None):
+    """The level's questions (QUESTIONS_FILE; only `names`, if given), the options in this student's order."""
+    import json
+
+    from IPython.display import Markdown, display
+    with open(QUESTIONS_FILE, encoding="utf-8") as f:
+        questions = [q for q in json.load(f) if q["level"] == level and (names is None or q["name"] in names)]
+    student = student_id() if QUIZ_VARIANTS else None
+    lines = [t(f"（选项的顺序是你自己的：{student}）", f"(the options' order is your own: {student})") if student
+             else t("（选项按原题的顺序）", "(the options in the original order)")]
+    for q in questions:
+        letters = "ABCDEFGH"[:len(q["options"])]
+        order = option_order(student, assignment, q["name"], letters)
+        lines += ["", q["stem"]] + [f"- {mine}、{q['options'][letters.index(seed)]}" for mine, seed in zip(letters, order)]
+    display(Markdown("\n".join(lines)))
