@@ -14,7 +14,8 @@ The kernel command is wrapped, outermost first, by:
                          user's processes of every sandbox together
   bwrap                  no network (loopback only, in its own namespace), a private /tmp,
                          the course root, /root, /home, /srv, /opt hidden (the course's Python
-                         bound back), /dev read-only with the GPU's nodes for a CUDA kernel; its
+                         bound back), the engine's TLS files empty (channel.credential_files),
+                         /dev read-only with the GPU's nodes for a CUDA kernel; its
                          own PID namespace, so every process the kernel started dies with it;
                          inside it, the process limit counted in its own user namespace
 Without bwrap, grading stops unless course_config.ALLOW_UNISOLATED; then every other layer
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import course_config
 from autograder.engine import cgroups as cgroup_kinds
+from autograder.engine import channel
 
 JUDGE_USER = "coursejudge"
 VENV_INSIDE = "/opt/venv"  # where the course's virtual environment appears in the sandbox
@@ -143,6 +145,9 @@ class Sandbox:
         command += ["--remount-ro", "/dev", "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new
         for hidden in self.isolation.hidden:  # an empty, small, private folder in its place
             command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
+        for hidden in self.isolation.hidden_files:
+            mount_point_is_safe(Path(hidden))
+            command += ["--ro-bind", "/dev/null", hidden]
         for host, inside in self.isolation.python_folders:
             command += ["--ro-bind", host, inside]
         for folder in self.binds:
@@ -277,6 +282,8 @@ class Isolation:
         self.user = self._judge_user() if os.geteuid() == 0 else None
         # the folders bwrap covers with an empty tmpfs (writable inside), and what it binds back
         self.hidden = [hidden for hidden in HIDDEN + course_folders() if Path(hidden).exists()]
+        # the engine's TLS files where no hidden folder covers them: /dev/null in their place
+        self.hidden_files = [path for path in channel.credential_files() if not _under(path, self.hidden)]
         self.python_folders = python_folders(self.hidden)
         self.cgroups = cgroup_kinds.find()
         self.gpu_nodes = gpu_device_nodes()
