@@ -13,9 +13,11 @@ local port, and a Dask scheduler that accepts them runs their code in the worker
                   verdict's isolation line says so (`describe`)
   HTTP            Dask starts an HTTP server (health, metrics, info, a proxy) on every scheduler and
                   worker, even with no dashboard, and it is neither authenticated nor encrypted: the
-                  course's servers never let it listen (SchedulerWithoutHTTP, WorkerWithoutHTTP); on a
-                  `dask scheduler` or `dask worker` started by hand, `--preload autograder.engine.channel`
-                  closes it once the server is up (with the routes emptied, it served nothing meanwhile)
+                  course's servers never let it listen (SchedulerWithoutHTTP, WorkerWithoutHTTP, the
+                  latter also for a hand-started `dask worker --worker-class ...`); a hand-started
+                  `dask scheduler --preload autograder.engine.channel` closes it once it is up (with
+                  the routes emptied by NO_HTTP's variables, it served nothing meanwhile)
+  credentials     the TLS files read as empty inside every sandbox (`credential_files`)
 """
 import logging
 import os
