@@ -266,3 +266,18 @@ def test_a_kernel_running_as_the_grader_cannot_read_the_clusters_tls_files(open_
     for student, _, score, _ in demo.gradebook_rows(course, SPEC):
         totals[student] = totals.get(student, 0) + score
     assert totals == {"honest": 2, "leak": 2}
+
+
+def test_a_workers_own_tls_files_are_found_inside_its_tasks(tmp_path):
+    """A hand-started `dask worker --tls-*` knows files that course_config does not name: a grading
+    task (where the sandbox's command is built) finds them too."""
+    from distributed import Client, LocalCluster, Security
+    tls = credentials(tmp_path / "tls")
+    security = Security(tls_ca_file=tls.ca_file, tls_worker_cert=tls.cert, tls_worker_key=tls.key,
+                        tls_scheduler_cert=tls.cert, tls_scheduler_key=tls.key, tls_client_cert=tls.cert,
+                        tls_client_key=tls.key, require_encryption=True)
+    with LocalCluster(n_workers=1, processes=False, protocol="tls://", security=security, dashboard_address=None) \
+            as cluster, Client(cluster, security=security) as client:
+        found = client.submit(channel.credential_files, course_config.ClusterTLS(), pure=False).result()
+    assert set(found) == {os.path.realpath(path) for path in (tls.ca_file, tls.cert, tls.key)}
+    assert channel.credential_files(course_config.ClusterTLS()) == []  # outside a task: none known here

@@ -145,9 +145,12 @@ class Sandbox:
         command += ["--remount-ro", "/dev", "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new
         for hidden in self.isolation.hidden:  # an empty, small, private folder in its place
             command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
-        for hidden in self.isolation.hidden_files:
-            mount_point_is_safe(Path(hidden))
-            command += ["--ro-bind", "/dev/null", hidden]
+        # the engine's TLS files where no hidden folder covers them (found at each launch: a worker's
+        # own files are known only inside its tasks): /dev/null in their place
+        for hidden in channel.credential_files():
+            if not _under(hidden, self.isolation.hidden):
+                mount_point_is_safe(Path(hidden))
+                command += ["--ro-bind", "/dev/null", hidden]
         for host, inside in self.isolation.python_folders:
             command += ["--ro-bind", host, inside]
         for folder in self.binds:
@@ -282,8 +285,6 @@ class Isolation:
         self.user = self._judge_user() if os.geteuid() == 0 else None
         # the folders bwrap covers with an empty tmpfs (writable inside), and what it binds back
         self.hidden = [hidden for hidden in HIDDEN + course_folders() if Path(hidden).exists()]
-        # the engine's TLS files where no hidden folder covers them: /dev/null in their place
-        self.hidden_files = [path for path in channel.credential_files() if not _under(path, self.hidden)]
         self.python_folders = python_folders(self.hidden)
         self.cgroups = cgroup_kinds.find()
         self.gpu_nodes = gpu_device_nodes()
