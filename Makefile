@@ -53,9 +53,11 @@ report: $(VENV)/.installed
 similarity: $(VENV)/.installed
 	$(PY) -m autograder.tools.similarity $(A)
 
-# Grading speed: stock nbgrader vs the judge on a class of 40, side by side (prints its figures),
-# then 08_gan's training check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200.
+# The start of a local cluster over plain TCP beside the course's over TLS; grading speed: stock
+# nbgrader vs the judge on a class of 40, side by side (prints its figures), then 08_gan's training
+# check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200.
 bench: $(VENV)/.installed sandbox
+	$(PY) -m autograder.tools.bench_channel
 	$(PY) -m autograder.tools.bench
 	$(PY) -m autograder.tools.bench_gan
 	$(PY) -m autograder.tools.bench_similarity

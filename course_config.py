@@ -38,7 +38,25 @@ ALLOW_UNISOLATED = bool(os.environ.get("COURSE_ALLOW_UNISOLATED"))
 # a Dask LocalCluster on this machine: WORKERS processes of one thread each. With a scheduler
 # address it grades on that existing cluster instead (`dask scheduler` + `dask worker` elsewhere).
 WORKERS = int(os.environ.get("COURSE_WORKERS") or os.cpu_count() or 1)
-SCHEDULER = os.environ.get("COURSE_SCHEDULER", "")  # e.g. "tcp://grader01:8786"; "" = LocalCluster
+SCHEDULER = os.environ.get("COURSE_SCHEDULER", "")  # e.g. "tls://grader01:8786"; "" = LocalCluster
+
+
+# The engine's own channel (autograder/engine/channel.py): every Dask connection is mutual TLS. A
+# LocalCluster gets credentials made for the run; a remote SCHEDULER is reached at a tls:// address
+# with these files (PEM; the key readable by its owner alone), which every scheduler and worker of
+# that cluster uses too (`python -m autograder.engine.channel DIR` writes a set). A plain tcp://
+# address is refused unless allow_plain_tcp (a private network only: every verdict then says so).
+@dataclass(frozen=True)
+class ClusterTLS:
+    ca_file: str = ""
+    cert: str = ""
+    key: str = ""
+    allow_plain_tcp: bool = False
+
+
+CLUSTER_TLS = ClusterTLS(ca_file=os.environ.get("COURSE_TLS_CA_FILE", ""), cert=os.environ.get("COURSE_TLS_CERT", ""),
+                         key=os.environ.get("COURSE_TLS_KEY", ""),
+                         allow_plain_tcp=bool(os.environ.get("COURSE_ALLOW_PLAIN_TCP")))
 
 
 # nbgrader's exchange: the folder through which release_assignment, fetch_assignment, submit,

@@ -37,16 +37,24 @@ def require_sandbox():
 
 
 ORDINARY_USER = "coursegrader"  # made when the tests run as root
+INTRUDER_USER = "courseintruder"  # another account on the grading host (a student with a shell)
 GRADERS = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]  # who grades, in the suites
 
 
-def ordinary_user() -> str:
+def ordinary_user(name=ORDINARY_USER) -> str:
     """An ordinary (non-root) account to grade as: "" when the tests already run as one."""
     if os.geteuid() != 0:
         return ""
-    if subprocess.run(["id", ORDINARY_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--create-home", ORDINARY_USER], check=True, capture_output=True)
-    return ORDINARY_USER
+    if subprocess.run(["id", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", name], check=True, capture_output=True)
+    return name
+
+
+def intruder_user() -> str:
+    """Another ordinary account, neither the grader nor the judge (skips where we cannot make one)."""
+    if os.geteuid() != 0:
+        pytest.skip("another account is needed to play the intruder: run the tests as root")
+    return ordinary_user(INTRUDER_USER)
 
 
 def as_user(command: list, user: str) -> list:

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,8 @@ from autograder.engine import sandbox
 from autograder.engine.grade_one import grade_one
 from autograder.engine.submission import Submission, read_notebook, run_key
 from autograder.tools import demo
+from tests.dask_cluster import Cluster
+from tests.intruder import listeners
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -127,68 +128,34 @@ def test_student_option_grades_only_that_student(clean_run, tmp_path):
     assert json.loads((course / "grading_results" / SPEC.folder / "s02.json").read_text())["score"] == 4
 
 
-class Cluster:
-    """`dask scheduler` and `dask worker`s on 127.0.0.1, as separate processes, in `course`."""
-
-    def __init__(self, course: Path, workers: int):
-        self.file = course.parent / "scheduler.json"
-        env = {**os.environ, "PYTHONPATH": str(course)}  # the workers grade with this course's code
-        dask = str(Path(sys.executable).parent / "dask")
-        self.scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                           "--no-dashboard", "--scheduler-file", str(self.file)],
-                                          cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not self.file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        self.address = json.loads(self.file.read_text())["address"]
-        self.workers = [subprocess.Popen([dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
-                                          "--no-dashboard", "--name", f"w{i}"], cwd=course, env=env,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                        for i in range(workers)]
-        from distributed import Client
-        self.client = Client(self.address, timeout="60s")
-        self.client.wait_for_workers(workers, timeout=120)
-
-    def busy_worker(self, timeout=300):
-        """The pid of a worker while it is grading a submission."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for address, keys in self.client.processing().items():
-                if keys:
-                    return self.client.run(os.getpid, workers=[address])[address]
-            time.sleep(0.2)
-        raise TimeoutError("no worker picked up a task")
-
-    def close(self):
-        self.client.close()
-        for proc in [*self.workers, self.scheduler]:
-            proc.kill()
-            proc.wait()
-
-
 def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
-    """SIGKILL one of two workers while it grades: Dask moves its task to the other, every
-    submission is graded exactly once, and the gradebook equals the clean run's."""
+    """The README's multi-host recipe, over TLS: SIGKILL one of two workers while it grades: Dask
+    moves its task to the other, every submission is graded exactly once, the gradebook equals the
+    local cluster's, and no process of the recipe listens on anything but its one TLS port."""
     course = demo.make_course(tmp_path / "course")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     class_of(course, 6)
     cluster = Cluster(course, workers=2)
     try:
         grading = subprocess.Popen([str(Path(sys.executable).parent / "nbgrader"), "autograde", SPEC.folder],
-                                   cwd=course, env={**os.environ, "COURSE_SCHEDULER": cluster.address},
+                                   cwd=course, env={**os.environ, **cluster.env()},
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         victim = cluster.busy_worker()
+        for proc in (cluster.scheduler, *cluster.workers):  # one TLS port each: no HTTP server (closed, or never open)
+            found = listeners(proc.pid, tree=False)
+            assert {(item.kind, item.address) for item in found} == {("tcp", cluster.address_of(proc))}, found
         os.kill(victim, signal.SIGKILL)
         out, err = grading.communicate(timeout=900)
     finally:
         cluster.close()
     assert grading.returncode == 0, err[-3000:]
-    assert cluster.address in err  # graded on that cluster, not a LocalCluster
+    assert cluster.address.startswith("tls://") and cluster.address in err  # on that cluster, over TLS
     graded = [line for line in err.splitlines() if " points in " in line]
     assert sorted(line.split("] ", 1)[1].split(":")[0].split()[-1] for line in graded) == \
         [f"s{i:02d}" for i in range(6)]  # each exactly once
     assert gradebook(course) == clean_run
     results = [json.loads(p.read_text()) for p in (course / "grading_results" / SPEC.folder).glob("*.json")]
+    assert all("channel=tls" in r["isolation"]["layers"] for r in results)
     if sandbox.isolation().forks:  # the workers forked their kernels from their factories
         assert all("kernel-namespaces=on" in r["isolation"]["layers"] for r in results)
     workers = {json.loads(p.read_text())["worker"] for p in (course / "grading_results" / SPEC.folder).glob("*.json")}
@@ -226,7 +193,7 @@ def test_cuda_assignments_ask_for_a_gpu_worker_and_run_on_cpu_when_there_is_none
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                           resources=resources) as cluster, Client(cluster) as client:
             client.submit(clock.sleep, 3, pure=False)  # holds the only thread: the grading task waits
-            grading = ClassGrading([], scheduler=cluster.scheduler_address)
+            grading = ClassGrading([], scheduler=cluster.scheduler_address)  # inproc://: no socket
             with caplog.at_level("WARNING"):
                 futures = [grading._submit(empty), grading._submit(Submission(rnn.folder, "gpu2", b"{}"))]
             def restrictions(dask_scheduler, keys=[f.key for f in futures]):

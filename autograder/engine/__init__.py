@@ -2,7 +2,8 @@
 
   submission  a submission as plain values (notebook bytes, files) and the key of what runs
   grade_one   one submission → one JSON-serialisable result (a worker's task; a command too)
-  classroom   a class on Dask: a LocalCluster here or an existing scheduler; results back
+  classroom   a class on Dask: a local cluster here or an existing scheduler; results back
+  channel     the cluster's own channel: mutual TLS on every Dask connection, no HTTP listener
   kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after
   session     the student's cells run once in that kernel; then it answers the judge
   sandbox     how the kernel is isolated on this machine

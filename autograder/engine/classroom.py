@@ -4,9 +4,10 @@
     result = grading.result(submission)           # waits for one result (in any order)
     grading.close()
 
-Where: a `LocalCluster` started here (course_config.WORKERS processes, one thread each), or the
+Where: a local cluster started here (course_config.WORKERS processes, one thread each), or the
 existing cluster at course_config.SCHEDULER (`dask scheduler` + `dask worker` on other hosts;
-the workers need the course's code and Python environment). Workers only run `grade_one`;
+the workers need the course's code and Python environment). Every connection is mutual TLS
+(channel.py): other accounts on the grading host cannot join. Workers only run `grade_one`;
 they never write the gradebook. A worker that dies mid-task (SIGKILL, out of memory) has its
 tasks rescheduled by Dask on the others; a task that kills every worker it meets becomes a
 zero with a reason, and the rest of the class is graded.
@@ -18,9 +19,10 @@ import logging
 from dataclasses import replace
 
 import dask
-from distributed import Client, LocalCluster, wait
+from distributed import Client, wait
 
 import course_config
+from autograder.engine import channel
 from autograder.engine.grade_one import failed_result, grade_one
 from autograder.engine.kernel_factory import KernelFactories
 from autograder.engine.sandbox import SandboxUnavailable
@@ -31,12 +33,13 @@ log = logging.getLogger(__name__)
 
 
 class ClassGrading:
-    def __init__(self, submissions, limits=course_config.LIMITS, *, scheduler=None, workers=None, log=log):
+    def __init__(self, submissions, limits=course_config.LIMITS, *, scheduler=None, workers=None,
+                 tls=course_config.CLUSTER_TLS, log=log):
         self.limits, self.log = limits, log
         self.cluster, self.futures = None, {}  # Submission -> Future
         scheduler = course_config.SCHEDULER if scheduler is None else scheduler
-        if scheduler:
-            self.client = Client(scheduler, timeout="30s")
+        if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
+            self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
         else:
             self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
@@ -56,7 +59,7 @@ class ClassGrading:
     def where(self) -> str:
         """One line for the log: which cluster, how many workers."""
         workers = len(self.client.scheduler_info()["workers"])
-        kind = "LocalCluster" if self.cluster else self.client.scheduler.address
+        kind = "local cluster (TLS)" if self.cluster else self.client.scheduler.address
         return f"{kind}, {workers} worker{'s' * (workers != 1)}"
 
     def result(self, submission: Submission) -> dict:
@@ -124,13 +127,12 @@ def _refusal(allow_unisolated: bool) -> str:
     return sandbox.isolation().refusal(allow_unisolated)
 
 
-def _local_cluster(workers: int) -> LocalCluster:
-    """Processes of one thread each on this machine; with a GPU here, each worker offers it."""
+def _local_cluster(workers: int):
+    """Processes of one thread each on this machine, over TLS; with a GPU here, each worker offers it."""
     import torch
     resources = {"GPU": 1} if torch.cuda.is_available() else None
-    with dask.config.set(QUIET):  # the worker processes get the configuration they start with
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                            resources=resources, silence_logs=logging.ERROR)
+    with dask.config.set({**QUIET, **channel.NO_HTTP}):  # the worker processes start with this configuration
+        return channel.local_cluster(workers, resources)
 
 
 def grade_class(submissions, limits=course_config.LIMITS, **cluster) -> list:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import course_config
 from autograder.coursekit import STUDENT_FILE
+from autograder.engine import channel
 from autograder.engine.judge import LevelResult, judge
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.kernel_factory import worker_factory
@@ -57,7 +58,9 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
         timings["checks_s"] = time.monotonic() - checks_started
         problems += session.problems
         timed_out = session.timed_out
-        isolation = {"layers": kernel.sandbox.describe(), "warnings": kernel.sandbox.warnings}
+        channel_layer, channel_warnings = channel.describe()  # the Dask channel this task came over
+        isolation = {"layers": f"{kernel.sandbox.describe()} {channel_layer}".strip(),
+                     "warnings": kernel.sandbox.warnings + channel_warnings}
     timings["total_s"] = time.monotonic() - started
     timings["cpu_s"] = _cpu_seconds() - cpu_started
     return _result(submission, nb, device=device, score=sum(result.score for result in levels.values()),

@@ -14,7 +14,8 @@ The kernel command is wrapped, outermost first, by:
                          user's processes of every sandbox together
   bwrap                  no network (loopback only, in its own namespace), a private /tmp,
                          the course root, /root, /home, /srv, /opt hidden (the course's Python
-                         bound back), /dev read-only with the GPU's nodes for a CUDA kernel; its
+                         bound back), the engine's TLS files empty (channel.credential_files),
+                         /dev read-only with the GPU's nodes for a CUDA kernel; its
                          own PID namespace, so every process the kernel started dies with it;
                          inside it, the process limit counted in its own user namespace
 Without bwrap, grading stops unless course_config.ALLOW_UNISOLATED; then every other layer
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import course_config
 from autograder.engine import cgroups as cgroup_kinds
+from autograder.engine import channel
 
 JUDGE_USER = "coursejudge"
 VENV_INSIDE = "/opt/venv"  # where the course's virtual environment appears in the sandbox
@@ -143,6 +145,12 @@ class Sandbox:
         command += ["--remount-ro", "/dev", "--proc", "/proc"]  # /dev read-only: its nodes work, nothing new
         for hidden in self.isolation.hidden:  # an empty, small, private folder in its place
             command += ["--size", str(self.limits.file_mb << 20), "--tmpfs", hidden]
+        # the engine's TLS files where no hidden folder covers them (found at each launch: a worker's
+        # own files are known only inside its tasks): /dev/null in their place
+        for hidden in channel.credential_files():
+            if not _under(hidden, self.isolation.hidden):
+                mount_point_is_safe(Path(hidden))
+                command += ["--ro-bind", "/dev/null", hidden]
         for host, inside in self.isolation.python_folders:
             command += ["--ro-bind", host, inside]
         for folder in self.binds:

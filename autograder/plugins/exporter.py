@@ -17,6 +17,7 @@ import nbformat
 from nbconvert.exporters import NotebookExporter
 
 import course_config
+from autograder.engine.channel import ChannelRefused
 from autograder.engine.classroom import ClassGrading
 from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine import nofollow
@@ -97,7 +98,7 @@ class GradingExporter(NotebookExporter):
         self._total, self._pending = len(class_) + len(skipped), len(class_)
         try:
             self._grading, self._problems = ClassGrading(class_, log=self.log), []
-        except SandboxUnavailable as refusal:  # stop the command: nothing is graded, nothing recorded
+        except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
             self.log.error("%s", refusal)
             raise SystemExit(2)
         zh, en = ("", "")
