@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench gpu-check clean similarity
+.PHONY: demo test release sandbox browser report bench gpu-check clean similarity lint
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -67,6 +67,10 @@ bench: $(VENV)/.installed sandbox
 # kernels really ran on CUDA (exit 2 where there is no GPU).
 gpu-check: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.gpu_check
+
+# Lint: ruff (pinned in requirements.txt; rules and line length in pyproject.toml). CI runs it beside `make test`.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results
