@@ -18,7 +18,8 @@ from autograder.engine import nofollow
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, is_check_cell, read_notebook
 from autograder.messages import t
 
-REGION = re.compile(r"^[ \t]*#{3,}\s*Begin\s*#{3,}[ \t]*$(.*?)^[ \t]*#{3,}\s*End\s*#{3,}[ \t]*$", re.DOTALL | re.MULTILINE | re.IGNORECASE)
+REGION = re.compile(r"^[ \t]*#{3,}\s*Begin\s*#{3,}[ \t]*$(.*?)^[ \t]*#{3,}\s*End\s*#{3,}[ \t]*$",
+                    re.DOTALL | re.MULTILINE | re.IGNORECASE)
 OTHER = "other_cells"  # the part made of the cells that belong to no level
 MAX_PART_CHARS = 64 << 10  # one level's code; beyond it is cut, with a note
 MAX_CODE_CHARS = 512 << 10  # one submission's code, all parts together
@@ -75,7 +76,8 @@ def notebook_code(nb, levels, released=frozenset()) -> tuple:
         part = level or OTHER
         room = min(MAX_PART_CHARS - len(parts.get(part, "")), MAX_CODE_CHARS - total)
         if len(code) > room:
-            notes.append(t(f"{part} 的代码超过 {MAX_PART_CHARS >> 10} KB（或整份超过 {MAX_CODE_CHARS >> 10} KB），只比较前面部分",
+            notes.append(t(f"{part} 的代码超过 {MAX_PART_CHARS >> 10} KB（或整份超过 {MAX_CODE_CHARS >> 10} KB），"
+                           "只比较前面部分",
                            f"{part}: code over {MAX_PART_CHARS >> 10} KB (or the submission over "
                            f"{MAX_CODE_CHARS >> 10} KB): only its beginning is compared"))
             code = code[:max(room, 0)]

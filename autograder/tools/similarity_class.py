@@ -157,7 +157,8 @@ class _Matmul(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.op, ast.MatMult):
             self.changed = True
-            return ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "matmul", ast.Load()), [node.left, node.right], [])
+            matmul = ast.Attribute(ast.Name("torch", ast.Load()), "matmul", ast.Load())
+            return ast.Call(matmul, [node.left, node.right], [])
         return node
 
     def visit_Call(self, node):
