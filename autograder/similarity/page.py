@@ -106,7 +106,8 @@ def html_page(result, spec, settings) -> str:
                "请对照两份代码再判断。",
                "A high score is a reason to look, not a verdict: alike code can come from the same public page, "
                "the lecture, or the one natural way to write it. Read both sides before deciding.")
-    not_compared_title = t("未比较的关卡（未作答、太短或只有答案）", "Levels not compared (untouched, too short, or answers only)")
+    not_compared_title = t("未比较的关卡（未作答、太短或只有答案）",
+                           "Levels not compared (untouched, too short, or answers only)")
     return f"""<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>{esc(t("查重", "Similarity"))}: {esc(spec.folder)}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
