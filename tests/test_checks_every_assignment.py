@@ -1,4 +1,4 @@
-"""What every assignment's hidden checks must do (DESIGN rule 4): the reference passes them all
+"""What every assignment's hidden checks must do: the reference passes them all
 (on CPU, and on CUDA where present), the untouched release notebook scores 0 on every level,
 and every known-wrong implementation beside the reference is rejected with its own message.
 Each tests/test_checks_<name>.py adds what is particular to its assignment (tests/checks_helpers.py).

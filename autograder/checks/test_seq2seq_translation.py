@@ -5,7 +5,8 @@ The platform's own test ("highh" -> "low") hinges on one random initialisation; 
 not: exact tensors from make_batch, the forward pass with the reference's weights, the student's
 trained weights on its training pairs, a fresh Seq2Seq trained by the judge (seeded loop) on pairs
 the student never saw, and `translated` run on a model whose weights the judge supplies. Trained
-weights are always judged here, with the reference's forward (DESIGN rule 7).
+weights are always judged here, with the reference's forward (the README's "Verdict outside the
+student's process").
 """
 import contextlib
 import io
