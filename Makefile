@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench gpu-check clean similarity lint
+.PHONY: demo test release sandbox browser report bench gpu-check clean similarity lint check
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -43,6 +43,11 @@ test: $(VENV)/.installed sandbox browser
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
 release: $(VENV)/.installed
 	$(PY) -m autograder.tools.build
+
+# One assignment's contract, timed: `make check A=07_transformer` (reference full, stub 0, every known
+# mistake rejected, seeds' code accepted, build in sync).
+check: $(VENV)/.installed
+	$(PY) -m autograder.tools.check $(A)
 
 # A class report for one assignment: `make report A=01_multihead_attention` (table, HTML, PNG).
 report: $(VENV)/.installed

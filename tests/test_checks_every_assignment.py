@@ -58,8 +58,15 @@ def test_untouched_release_notebook_scores_zero_everywhere(spec):
     assert {lv: r.score for lv, r in results.items()} == {lv.name: 0.0 for lv in spec.levels}
 
 
-@pytest.mark.parametrize("spec, wrong", [(spec, wrong) for spec in SPECS for wrong in known_wrong(spec)],
-                         ids=lambda x: getattr(x, "name", "") if not hasattr(x, "levels") else x.name)
+def pytest_generate_tests(metafunc):
+    """(spec, wrong) for every known mistake, imported only for the assignment asked for (--assignment)."""
+    if "wrong" in metafunc.fixturenames:
+        only = metafunc.config.getoption("--assignment")
+        specs = [spec for spec in SPECS if not only or only in (spec.folder, spec.name)]
+        metafunc.parametrize("spec, wrong", [(spec, wrong) for spec in specs for wrong in known_wrong(spec)],
+                             ids=lambda x: getattr(x, "name", "") if not hasattr(x, "levels") else x.name)
+
+
 def test_known_wrong_implementation_is_rejected_with_its_message(spec, wrong):
     student = LocalStudent.from_module(reference(spec), **wrong.overrides)
     result = judge(spec.name, student, levels=[wrong.level])[wrong.level]

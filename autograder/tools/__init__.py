@@ -1,6 +1,7 @@
 """The course's commands, each `python -m autograder.tools.NAME` (most behind a `make` target):
 
   build              source/'s solution cells from the references, coursekit copies, release/ by nbgrader
+  check              one assignment's contract, timed: the maintainer's loop (`make check A=...`)
   demo               a scratch course graded with three sample students (`make demo`)
   report             a class report per assignment: table, HTML, plot (`make report A=...`)
   similarity         查重 for a class (`make similarity A=...`); similarity_class: a made-up class to measure it

@@ -140,16 +140,18 @@ def build(course_root: Path = ROOT, only=None):
         generate_release(course_root, spec)
 
 
-def differences() -> list:
-    """Files of source/ and release/ that differ from a fresh build (in a temporary copy)."""
+def differences(only=None) -> list:
+    """Files of source/ and release/ (of assignment `only`, else all) that differ from a fresh
+    build (in a temporary copy)."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "course"
         shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
             ".git", ".venv", "release", "autograded", "submitted", "feedback", "gradebook.db", "__pycache__"))
-        build(copy)
+        build(copy, only)
         found = []
         for top in ("source", "release"):
-            found += _diff_trees(ROOT / top, copy / top, top)
+            sub = f"{top}/{course_config.assignment(only).folder}" if only else top
+            found += _diff_trees(ROOT / sub, copy / sub, sub)
         return found
 
 
