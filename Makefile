@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench gpu-check clean similarity
+.PHONY: demo test release sandbox browser report bench gpu-check clean similarity lint check
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -44,6 +44,11 @@ test: $(VENV)/.installed sandbox browser
 release: $(VENV)/.installed
 	$(PY) -m autograder.tools.build
 
+# One assignment's contract, timed: `make check A=07_transformer` (reference full, stub 0, every known
+# mistake rejected, seeds' code accepted, build in sync).
+check: $(VENV)/.installed
+	$(PY) -m autograder.tools.check $(A)
+
 # A class report for one assignment: `make report A=01_multihead_attention` (table, HTML, PNG).
 report: $(VENV)/.installed
 	$(PY) -m autograder.tools.report $(A)
@@ -67,6 +72,10 @@ bench: $(VENV)/.installed sandbox
 # kernels really ran on CUDA (exit 2 where there is no GPU).
 gpu-check: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.gpu_check
+
+# Lint: ruff (pinned in requirements.txt; rules and line length in pyproject.toml). CI runs it beside `make test`.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results

@@ -89,8 +89,7 @@ class Similarity:
     max_pairs_shown: int = 100  # pairs shown side by side in the HTML page (the CSV has them all)
     # Public code (the seeds' pages, d2l): a match there is "matches a public source", never a pair's.
     # Files or folders (.py, .ipynb, .txt), relative to the course root; add your own.
-    public_sources: tuple = ("autograder/similarity/public_sources", "tests/seed_code/seed*.py",
-                             "tests/seed_code/d2l_*.py")
+    public_sources: tuple = ("autograder/similarity/public_sources",)
 
 
 SIMILARITY = Similarity()
@@ -221,8 +220,8 @@ def apply(c) -> None:
     if os.environ.get("COURSE_STOCK_AUTOGRADE"):
         return
     c.Autograde.exporter_class = "autograder.plugins.exporter.GradingExporter"
-    from autograder.plugins.left_out import take_out_links
-    c.Autograde.pre_convert_hook = take_out_links  # before nbgrader copies or opens anything of it
+    # before nbgrader copies or opens anything of a submission (a dotted name: nbgrader imports it)
+    c.Autograde.pre_convert_hook = "autograder.plugins.left_out.take_out_links"
     c.Autograde.sanitize_preprocessors = _swapped(
         "sanitize_preprocessors", "DeduplicateIds", "autograder.plugins.restore_cells.RestoreCells")
     c.Autograde.autograde_preprocessors = _swapped(

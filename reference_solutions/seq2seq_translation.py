@@ -7,8 +7,6 @@ Importing this module trains `model` (about a second on one CPU thread).
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.optim as optim
-from torch.autograd import Variable
 
 dtype = torch.FloatTensor
 char_list = [c for c in 'SEPabcdefghijklmnopqrstuvwxyz']
@@ -82,7 +80,8 @@ for epoch in range(3000):
     optimizer.zero_grad()
     outputs = model(input_batch, hidden, output_batch)  # (T+1, B, C)
     outputs = outputs.transpose(0, 1)  # (B, T+1, C)
-    # 整批一次算损失（种子代码逐个样本相加，慢得多）/ one loss for the whole batch (the seed adds one per sample: much slower)
+    # 整批一次算损失（种子代码逐个样本相加，慢得多）
+    # one loss for the whole batch (the seed adds one per sample: much slower)
     loss = criterion(outputs.reshape(-1, n_class), target_batch.reshape(-1))
     loss.backward()
     optimizer.step()

@@ -13,6 +13,13 @@ from reference_solutions.multihead_attention import (  # noqa: F401  (the notebo
     DotProductAttention, MultiHeadAttention, masked_softmax, transpose_output, transpose_qkv)
 
 
+# <scaffold: given_attention>
+# 给定的代码：第 01 次实训的多头注意力（d2l 的 MultiHeadAttention，种子 000），直接运行，不要修改
+# Given: 01_multihead_attention's multi-head attention (d2l's, seed 000): run it as it is
+# <stamp: multihead_attention masked_softmax dot_product_attention transpose_qkv multihead_attention>
+# </scaffold>
+
+
 # <level: position_wise_ffn>
 class PositionWiseFFN(nn.Module):
     """The same two-layer MLP applied at every position: dense2(ReLU(dense1(X)))."""

@@ -12,11 +12,24 @@ import torch
 CUDA = torch.cuda.is_available()
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--assignment", default="", help="only this assignment's cases of the tests parametrised "
+                                                      "by assignment (its folder or name; `make check A=...`)")
+
+
+def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="no CUDA device here (CI is CPU-only); run on a GPU machine")
     for item in items:
         if "gpu" in item.keywords and not CUDA:
             item.add_marker(skip)
+    only = config.getoption("--assignment")
+    if only:
+        kept, dropped = [], []
+        for item in items:
+            spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
+            (dropped if spec is not None and only not in (spec.folder, spec.name) else kept).append(item)
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def devices():

@@ -41,7 +41,8 @@ def check_cells(nb):
 
 def full_marks_source():
     """An honest submission's cell that would give full marks if it could reach the references."""
-    return "exec(open(p).read()) if (p := __import__('glob').glob('/**/reference_solutions/multihead_attention.py', recursive=True)) else None"
+    return ("exec(open(p).read()) if (p := __import__('glob').glob("
+            "'/**/reference_solutions/multihead_attention.py', recursive=True)) else None")
 
 
 CHEATS = {
@@ -58,7 +59,8 @@ CHEATS = {
         HONEST_SCORE),
     "gradebook_write": (HONEST, add_cell(
         "import glob, sqlite3, subprocess\n"
-        "for db in glob.glob('/**/gradebook.db', recursive=True) + ['../../../gradebook.db', '{course}/gradebook.db']:\n"
+        "for db in glob.glob('/**/gradebook.db', recursive=True) + "
+        "['../../../gradebook.db', '{course}/gradebook.db']:\n"
         "    try:\n"
         "        con = sqlite3.connect(db); con.execute('update grade set manual_score = 100'); con.commit()\n"
         "    except Exception as e: print('blocked', db, e)\n"
@@ -66,7 +68,8 @@ CHEATS = {
         " start_new_session=True)"), HONEST_SCORE),
     "read_hidden_checks": (HONEST, add_cell(
         full_marks_source() + "\n"
-        "for p in ['{course}/autograder/checks/test_multihead_attention.py', '{course}/reference_solutions/multihead_attention.py']:\n"
+        "for p in ['{course}/autograder/checks/test_multihead_attention.py', "
+        "'{course}/reference_solutions/multihead_attention.py']:\n"
         "    try: exec(open(p).read())\n"
         "    except Exception as e: print('blocked', e)"), HONEST_SCORE),
     "invalid_json": ((), "invalid_json", 0),

@@ -1,4 +1,4 @@
-"""DESIGN rule 7: no expected value within the student's reach. A student's code may read its
+"""No expected value within the student's reach. A student's code may read its
 callers' frames, scan `gc.get_objects()` or patch torch in the kernel before the judge's helpers
 run: each cheat below earns nothing over its honest twin, graded by `nbgrader autograde` on
 04_seq2seq_translation (whose checks train models beside the student's code), as root and as an

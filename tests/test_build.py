@@ -101,3 +101,54 @@ def test_the_build_stops_on_a_missing_doubled_or_unknown_level_cell(tmp_path, ce
     spec = _toy_course(tmp_path, cells)
     with pytest.raises(SystemExit, match=problem.replace("(", r"\(").replace("`", ".")):
         build.synced_notebook(spec, tmp_path)
+
+
+def test_given_cells_are_stamped_from_their_one_source():
+    """Every locked cell of given code equals its reference scaffold with the stamps filled in: 05's
+    and 06's corpus helpers are corpus.py's, 07's attention is 01's reference."""
+    for spec in course_config.ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "source" / spec.folder / f"{spec.name}.ipynb", as_version=4)
+        for name, code in build.scaffold_cells(spec.name).items():
+            cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name]
+            assert [c.source for c in cells] == [code], f"{spec.folder}: {name} (run `make release`)"
+            assert cells[0].metadata.nbgrader["locked"]
+    corpus = build.scaffold_cells("corpus")["corpus"]
+    for name in ("rnn_from_scratch", "rnn_models"):
+        assert build.scaffold_cells(name)["language_model"].startswith(corpus + "\n")
+    assert "class MultiHeadAttention" in build.scaffold_cells("transformer")["given_attention"]
+
+
+def _toy_given(tmp_path, notebook_code):
+    """The toy course with a given cell `helpers` stamped from another module's scaffold."""
+    spec = _toy_course(tmp_path, ["# <level: double>", "# <check: double>\nprint(double(2))", notebook_code])
+    (tmp_path / "reference_solutions" / "shared.py").write_text(
+        "# <scaffold: half>\ndef half(x):\n    return x / 2\n# </scaffold>\n")
+    with open(tmp_path / "reference_solutions" / "toy.py", "a") as f:
+        f.write("\n\n# <scaffold: helpers>\n# given\n# <stamp: shared half>\n# </scaffold>\n")
+    nb = nbformat.read(tmp_path / "source" / "99_toy" / "toy.ipynb", as_version=4)
+    nb.cells[2].metadata["nbgrader"] = {"grade_id": "helpers", "locked": True, "grade": False, "solution": False,
+                                        "schema_version": 3, "task": False}
+    nbformat.write(nb, tmp_path / "source" / "99_toy" / "toy.ipynb")
+    return spec
+
+
+def test_a_hand_edited_given_cell_is_restamped_from_its_source(tmp_path):
+    spec = _toy_given(tmp_path, "# given\ndef half(x):\n    return x // 2  # edited by hand")
+    assert build.synced_notebook(spec, tmp_path).cells[2].source == "# given\ndef half(x):\n    return x / 2"
+
+
+def test_a_stamp_of_a_missing_section_stops_the_build(tmp_path):
+    spec = _toy_given(tmp_path, "")
+    text = (tmp_path / "reference_solutions" / "toy.py").read_text()
+    (tmp_path / "reference_solutions" / "toy.py").write_text(text.replace("shared half", "shared third"))
+    with pytest.raises(SystemExit, match=r"shared.py has no section \['third'\]"):
+        build.synced_notebook(spec, tmp_path)
+
+
+def test_a_coursekit_setting_line_that_is_gone_stops_the_build():
+    from autograder.tools.build import COURSEKIT, coursekit_text
+    text = COURSEKIT.read_text()
+    assert coursekit_text(text).count("QUIZ_VARIANTS = ") == 1
+    for line in ('LANGUAGE = "zh+en"', "QUIZ_VARIANTS = True"):
+        with pytest.raises(SystemExit, match="keep that line as it is"):
+            coursekit_text(text.replace(line, line.replace(" = ", " =  ")))

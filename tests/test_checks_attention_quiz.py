@@ -61,7 +61,8 @@ def test_order_matters_for_the_ordering_question():
 
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.level}-{w.name}")
 def test_one_wrong_answer_costs_one_question_with_its_message(wrong):
-    result = judge("attention_quiz", LocalStudent.from_module(ref, **wrong.overrides), levels=[wrong.level])[wrong.level]
+    student = LocalStudent.from_module(ref, **wrong.overrides)
+    result = judge("attention_quiz", student, levels=[wrong.level])[wrong.level]
     failed = [c for c in result.checks if not c.passed]
     assert len(failed) == 1 and wrong.en in failed[0].message
     assert result.score == pytest.approx(result.points * (1 - 1 / len(result.checks)), abs=0.01)

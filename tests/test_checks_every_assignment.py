@@ -1,4 +1,4 @@
-"""What every assignment's hidden checks must do (DESIGN rule 4): the reference passes them all
+"""What every assignment's hidden checks must do: the reference passes them all
 (on CPU, and on CUDA where present), the untouched release notebook scores 0 on every level,
 and every known-wrong implementation beside the reference is rejected with its own message.
 Each tests/test_checks_<name>.py adds what is particular to its assignment (tests/checks_helpers.py).
@@ -58,8 +58,15 @@ def test_untouched_release_notebook_scores_zero_everywhere(spec):
     assert {lv: r.score for lv, r in results.items()} == {lv.name: 0.0 for lv in spec.levels}
 
 
-@pytest.mark.parametrize("spec, wrong", [(spec, wrong) for spec in SPECS for wrong in known_wrong(spec)],
-                         ids=lambda x: getattr(x, "name", "") if not hasattr(x, "levels") else x.name)
+def pytest_generate_tests(metafunc):
+    """(spec, wrong) for every known mistake, imported only for the assignment asked for (--assignment)."""
+    if "wrong" in metafunc.fixturenames:
+        only = metafunc.config.getoption("--assignment")
+        specs = [spec for spec in SPECS if not only or only in (spec.folder, spec.name)]
+        metafunc.parametrize("spec, wrong", [(spec, wrong) for spec in specs for wrong in known_wrong(spec)],
+                             ids=lambda x: getattr(x, "name", "") if not hasattr(x, "levels") else x.name)
+
+
 def test_known_wrong_implementation_is_rejected_with_its_message(spec, wrong):
     student = LocalStudent.from_module(reference(spec), **wrong.overrides)
     result = judge(spec.name, student, levels=[wrong.level])[wrong.level]

@@ -1,16 +1,14 @@
 """What is particular to 05_rnn_from_scratch's hidden checks (the common contract:
 test_checks_every_assignment.py): the seeds' own code and other correct variants pass, diagnoses
 name the mistake."""
-import re
 
-import nbformat
 import pytest
 import torch
 from torch import nn
 
 import course_config
 import reference_solutions.rnn_from_scratch as ref
-from autograder.tools.build import reference_sections
+from autograder.tools.build import reference_sections, scaffold_cells
 from autograder.checks import test_rnn_from_scratch as checks
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
@@ -26,9 +24,7 @@ WITHOUT_TRAINING = [lv for lv in LEVELS if lv != "lstm_training"]
 
 def test_given_scaffold_alone_scores_zero():
     """The code given outside the regions (the language-model utilities, LSTMCell's frame) earns nothing."""
-    scaffold = re.search(r"^# <scaffold: language_model>\n(.*?)^# </scaffold>\n",
-                         (course_config.ROOT / "reference_solutions" / "rnn_from_scratch.py").read_text(),
-                         re.S | re.M).group(1)
+    scaffold = scaffold_cells("rnn_from_scratch")["language_model"]
     student = LocalStudent.from_source("from torch.nn import functional as F\n" + scaffold)
     assert all(r.score == 0 for r in judge("rnn_from_scratch", student).values())
 
@@ -108,12 +104,3 @@ def test_nn_lstm_oracle_equals_the_reference(device):
     expected, expected_state = ref.multi_lstm(inputs, state, params, 2)
     torch.testing.assert_close(outputs, expected, atol=1e-4, rtol=1e-3)
     torch.testing.assert_close(new_state, expected_state, atol=1e-4, rtol=1e-3)
-
-
-def test_notebook_scaffold_equals_the_reference():
-    """The given language-model cell of the source notebook is the reference's scaffold section."""
-    text = (course_config.ROOT / "reference_solutions" / "rnn_from_scratch.py").read_text()
-    scaffold = re.search(r"^# <scaffold: language_model>\n(.*?)^# </scaffold>\n", text, re.S | re.M).group(1)
-    nb = nbformat.read(course_config.ROOT / "source" / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
-    cells = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "language_model"]
-    assert cells == [scaffold.strip("\n")]

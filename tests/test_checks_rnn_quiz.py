@@ -24,7 +24,9 @@ def test_the_key_is_what_pytorch_says():
                  "lstm_weight_ih_l0", "lstm_weight_hh_l1", "lstm_bias_hh_l0", "gru_weight_ih_l0"):
         module, attribute = name.split("_", 1)
         assert tuple(getattr({"rnn": rnn, "lstm": lstm, "gru": gru}[module], attribute).shape) == getattr(ref, name)
-    count = lambda m: sum(p.numel() for p in m.parameters())
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
+
     assert (count(nn.RNN(10, 20)), count(nn.LSTM(10, 20)), count(nn.GRU(10, 20))) == \
         (ref.rnn_params, ref.lstm_params, ref.gru_params)
     x, xb = torch.randn(10, 3, 100), torch.randn(3, 10, 100)

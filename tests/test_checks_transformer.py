@@ -8,7 +8,7 @@ import torch
 import course_config
 import reference_solutions.transformer as ref
 from autograder.checks import test_transformer as checks
-from autograder.tools.build import SECTION
+from autograder.tools.build import reference_sections, scaffold_cells
 from tests.checks_helpers import judge_source, judge_wrong, not_full_marks
 from tests.conftest import devices
 from tests.seed_code import read
@@ -18,20 +18,20 @@ QUIZ = "\n".join(f"{name} = {getattr(ref, name)!r}" for name in checks.QUESTIONS
 
 
 def given_attention() -> str:
-    """01_multihead_attention's reference code without its Begin/End lines: the notebook's given cell."""
-    reference = course_config.ROOT / "reference_solutions" / "multihead_attention.py"
-    sections = dict(SECTION.findall(reference.read_text()))
-    code = "\n\n\n".join(sections[name].strip("\n") for name in ("masked_softmax", "dot_product_attention",
-                                                                "transpose_qkv", "multihead_attention"))
-    return "\n".join(line for line in code.splitlines()
-                     if line.strip() not in ("##########Begin##########", "##########End##########"))
+    """The notebook's given cell: 01_multihead_attention's reference code without its Begin/End lines
+    (stamped by the build)."""
+    return scaffold_cells("transformer")["given_attention"]
 
 
 def test_the_notebook_gives_01s_multihead_attention_read_only():
     """Its source of truth is 01's reference; locked, so nbgrader restores it if a student edits it."""
     nb = nbformat.read(course_config.ROOT / "source" / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
     given = [c for c in nb.cells if c.cell_type == "code" and "class MultiHeadAttention" in c.source]
-    assert len(given) == 1 and given[0].source.endswith(given_attention())
+    assert len(given) == 1 and given[0].source == given_attention()
+    for level in ("masked_softmax", "dot_product_attention", "transpose_qkv", "multihead_attention"):
+        code = reference_sections("multihead_attention")[level]
+        body = [line for line in code.splitlines() if "##########" not in line and "SOLUTION" not in line]
+        assert "\n".join(body) in given_attention(), level
     assert given[0].metadata.nbgrader["locked"] and given[0].metadata.nbgrader["grade_id"] == "given_attention"
 
 

@@ -44,7 +44,8 @@ def test_a_renamed_nbgrader_preprocessor_stops_the_course_instead_of_grading_sto
     defaults = [renamed_class if getattr(pp, "__name__", pp) == renamed else pp
                 for pp in traits[pipeline].make_dynamic_default()]
     monkeypatch.setattr(Autograde, "class_traits",
-                        lambda **kw: {**traits, pipeline: type("T", (), {"make_dynamic_default": lambda self: defaults})()})
+                        lambda **kw: {**traits,
+                                      pipeline: type("T", (), {"make_dynamic_default": lambda self: defaults})()})
     with pytest.raises(RuntimeError, match=f"has no {renamed} preprocessor"):
         course_config.apply(Config())
 
@@ -52,7 +53,8 @@ def test_a_renamed_nbgrader_preprocessor_stops_the_course_instead_of_grading_sto
 def test_the_renamed_preprocessor_stops_nbgrader_with_exit_2(tmp_path):
     course = demo.make_course(tmp_path / "course")
     with open(course / "course_config.py", "a") as f:
-        f.write("\nimport nbgrader.preprocessors.execute as _e\n_e.Execute.__name__ = 'ExecuteV2'  # a future nbgrader\n")
+        f.write("\nimport nbgrader.preprocessors.execute as _e\n"
+                "_e.Execute.__name__ = 'ExecuteV2'  # a future nbgrader\n")
     run = demo.nbgrader(course, "autograde", "01_multihead_attention", check=False, capture=True)
     assert run.returncode == 2
     assert "has no Execute preprocessor" in run.stderr and "refusing to run" in run.stderr

@@ -84,8 +84,8 @@ def grade(notebook: Path, user: str = "", python: str = sys.executable, **env):
     home = Path(tempfile.mkdtemp(prefix="grader-home-"))
     give_to(home, user)
     try:
-        return subprocess.run(as_user(command, user), cwd=course_config.ROOT, capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "HOME": str(home), **env})
+        return subprocess.run(as_user(command, user), cwd=course_config.ROOT, capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "HOME": str(home), **env})
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -290,8 +290,8 @@ def test_the_sandbox_command_on_a_host_with_gpu_device_nodes(monkeypatch, device
     assert run.returncode == 0, run.stderr
     inside = json.loads(run.stdout)
     if device == "cuda":
-        assert inside == {"nodes": ["nvidia0", "nvidiactl"], "node_usable": True, "address_space": "unlimited unlimited",
-                          "cuda_visible": "0"}
+        assert inside == {"nodes": ["nvidia0", "nvidiactl"], "node_usable": True,
+                          "address_space": "unlimited unlimited", "cuda_visible": "0"}
         assert "memory=cgroup" in box.describe() or "memory=OFF(cuda)" in box.describe()
     else:
         limit = str(course_config.LIMITS.memory_mb << 20)

@@ -47,7 +47,8 @@ def test_visible_checks_fail_on_the_stub_with_a_message(tmp_path, spec):
 
 
 @pytest.mark.parametrize("spec", [s for s in course_config.ASSIGNMENTS
-                                  if (ROOT / "release" / s.folder / "quiz_questions.json").exists()], ids=lambda s: s.name)
+                                  if (ROOT / "release" / s.folder / "quiz_questions.json").exists()],
+                         ids=lambda s: s.name)
 def test_the_quiz_questions_show_in_the_students_own_order(tmp_path, monkeypatch, spec):
     """The question cells, run from the release folder alone, show the questions (Markdown) in alice's order."""
     monkeypatch.setenv("COURSE_STUDENT_ID", "alice")

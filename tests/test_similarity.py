@@ -23,7 +23,8 @@ from autograder.tools import report, similarity, similarity_class
 from autograder.tools.similarity_class import DISGUISES, disguised, release_copy, solutions, submit
 
 SETTINGS = course_config.SIMILARITY
-CODE_ASSIGNMENTS = [a for a in course_config.ASSIGNMENTS if a.name in similarity_class.OTHER_SOLUTIONS or a.name == "gan"]
+CODE_ASSIGNMENTS = [a for a in course_config.ASSIGNMENTS
+                    if a.name in similarity_class.OTHER_SOLUTIONS or a.name == "gan"]
 MUST_FIND = ("renamed", "reordered", "re-commented")  # the targets: at least 90% of these copies flagged
 SPEC = course_config.assignment("multihead_attention")
 EVERY_PAIR = dataclasses.replace(SETTINGS, threshold=0.0)
@@ -118,7 +119,8 @@ def test_untouched_stubs_and_empty_levels_are_never_compared(tmp_path):
                                           "pass1": trivial, "pass2": trivial})
     result = compared(course, SPEC)["result"]
     assert result.pairs == [] and result.public_pairs == []
-    assert all(set(parts) >= {lv.name for lv in SPEC.levels if lv.name in result.parts} for parts in result.empty.values())
+    assert all(set(parts) >= {lv.name for lv in SPEC.levels if lv.name in result.parts}
+               for parts in result.empty.values())
 
 
 def test_the_same_right_answers_are_not_copying(tmp_path):

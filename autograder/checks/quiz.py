@@ -30,7 +30,8 @@ def normalise(value, kind, options="ABCD"):
             form = {"single": (f"{options} 中的一个字母，如 \"B\"", f"one letter of {options}, e.g. \"B\""),
                     "multiple": (f"{options} 中的字母，如 \"AD\"", f"letters of {options}, e.g. \"AD\""),
                     "order": (f"{options} 每个字母各一次", f"each letter of {options} once")}[kind]
-            raise CheckFailed(t(f"格式不对：应为{form[0]}，得到 {value!r}", f"wrong form: expected {form[1]}, got {value!r}"))
+            raise CheckFailed(t(f"格式不对：应为{form[0]}，得到 {value!r}",
+                                f"wrong form: expected {form[1]}, got {value!r}"))
         return letters
     if kind == "shape":
         if isinstance(value, (tuple, list)) and all(type(n) is int for n in value):
@@ -71,7 +72,8 @@ def student_key(questions: dict, reference, student_id: str, variants: str) -> d
 def written_for(section: str, key: dict) -> str:
     """A reference section (`name = value` lines) with each answer of `key` written in its place."""
     import re
-    return re.sub(r"^(\w+) = .*$", lambda m: f"{m[1]} = {key[m[1]]!r}" if m[1] in key else m[0], section, flags=re.MULTILINE)
+    return re.sub(r"^(\w+) = .*$", lambda m: f"{m[1]} = {key[m[1]]!r}" if m[1] in key else m[0], section,
+                  flags=re.MULTILINE)
 
 
 def question_check(level_name, name, kind, key, wrongs, doc, options="ABCD", variants=""):

@@ -12,7 +12,8 @@ from reference_solutions.known_wrong.attention_quiz import WRONG
 # reference's value of `name` (reference_solutions/attention_quiz.py, the one place it is written)
 QUESTIONS = {
     "answer_1": ("educoder_quiz", "single", "ABCD", "第1题 引入注意力机制的主要原因 / Q1 why attention"),
-    "answer_2": ("educoder_quiz", "multiple", "ABCD", "第2题 Attention 计算的形式（多选） / Q2 forms of attention scores"),
+    "answer_2": ("educoder_quiz", "multiple", "ABCD",
+                  "第2题 Attention 计算的形式（多选） / Q2 forms of attention scores"),
     "answer_3": ("educoder_quiz", "single", "ABCD", "第3题 seq2seq 引入 Attention 的原因 / Q3 attention in seq2seq"),
     "answer_4": ("educoder_quiz", "single", "ABCD", "第4题 Self-Attention 解决的问题 / Q4 what self-attention solves"),
     "answer_5": ("educoder_quiz", "single", "ABCD", "第5题 Self-Attention 的核心思想 / Q5 the idea of self-attention"),
@@ -20,9 +21,11 @@ QUESTIONS = {
     "answer_7": ("self_attention_quiz", "single", "ABCD", "第7题 为什么除以 8 / Q7 why divide by 8"),
     "answer_8": ("self_attention_quiz", "number", "", "第8题 d_k = 256 时的缩放 / Q8 the scale for d_k = 256"),
     "answer_9": ("self_attention_quiz", "single", "ABCD", "第9题 Q、K、V 从哪里来 / Q9 where Q, K, V come from"),
-    "answer_10": ("attention_variants_quiz", "multiple", "ABCD", "第10题 Soft 与 Hard Attention / Q10 soft vs hard attention"),
+    "answer_10": ("attention_variants_quiz", "multiple", "ABCD",
+                   "第10题 Soft 与 Hard Attention / Q10 soft vs hard attention"),
     "answer_11": ("attention_variants_quiz", "multiple", "ABCD", "第11题 多头注意力 / Q11 multi-head attention"),
-    "answer_12": ("attention_variants_quiz", "single", "ABCD", "第12题 编码器-解码器注意力的查询 / Q12 queries of encoder-decoder attention"),
+    "answer_12": ("attention_variants_quiz", "single", "ABCD",
+                   "第12题 编码器-解码器注意力的查询 / Q12 queries of encoder-decoder attention"),
 }
 
 VARIANTS = course_config.assignment("attention_quiz").folder  # each student's own order (show_questions cells)

@@ -64,7 +64,7 @@ def check_gradient(student, device, w, X, y):
 
 @level("linear_regression")
 def test_gradient_matches_autograd(student, rng, device):
-    """mse_gradient 等于 autograd 在随机表格和随机 w 上的梯度 / mse_gradient equals autograd's on a random table and w"""
+    """mse_gradient 等于 autograd 在随机表格和随机 w 上的梯度 / mse_gradient equals autograd's on a random table and w"""  # noqa: E501
     X, y = sales_table(rng, 9)
     check_gradient(student, device, torch.randn(3, generator=rng, dtype=torch.float64) * 5, X, y)
 
@@ -79,7 +79,7 @@ def descend(namespace, X, y, lr, num_iterations):
 
 @level("linear_regression")
 def test_gradient_descent_on_the_seed_table(student, rng, device):
-    """gradient_descent 在种子的表格上按给定的 lr、迭代次数走，与逐步的 autograd 下降相同 / gradient_descent on the seed's table equals descent by autograd's gradient"""
+    """gradient_descent 在种子的表格上按给定的 lr、迭代次数走，与逐步的 autograd 下降相同 / gradient_descent on the seed's table equals descent by autograd's gradient"""  # noqa: E501
     X, y = seed_table()
     lr, steps = 0.0001, int(torch.randint(300, 1500, (1,), generator=rng))
     w = torch.zeros(3, dtype=torch.float64)
@@ -98,7 +98,8 @@ def check_fit(student, device, X, y):
     A = torch.cat([torch.ones(len(X), 1, dtype=X.dtype), X], dim=1)
     best = torch.linalg.lstsq(A, y[:, None]).solution.flatten()  # the oracle: least squares
     got = student.call("fit_sales", X, y, device=device)
-    trace.expected = t(f"MSE ≤ {mse(best, X, y) * 1.01 + 1e-3:.4g}（最小二乘 {mse(best, X, y):.4g}，w = {describe(best)}）",
+    trace.expected = t(f"MSE ≤ {mse(best, X, y) * 1.01 + 1e-3:.4g}（最小二乘 {mse(best, X, y):.4g}，"
+                       f"w = {describe(best)}）",
                        f"MSE ≤ {mse(best, X, y) * 1.01 + 1e-3:.4g} (least squares {mse(best, X, y):.4g}, "
                        f"w = {describe(best)})")
     trace.got = describe(got)
@@ -120,7 +121,7 @@ def check_fit(student, device, X, y):
 
 @level("linear_regression")
 def test_fit_reaches_least_squares_on_the_seed_table(student, rng, device):
-    """fit_sales 在种子的表格上达到最小二乘的 MSE（1% 以内） / fit_sales reaches least squares' MSE on the seed's table (within 1%)"""
+    """fit_sales 在种子的表格上达到最小二乘的 MSE（1% 以内） / fit_sales reaches least squares' MSE on the seed's table (within 1%)"""  # noqa: E501
     check_fit(student, device, *seed_table())
 
 
@@ -162,14 +163,14 @@ def check_logistic_gradient(student, device, w, b, x, y):
 
 @level("logistic_regression")
 def test_gradient_matches_autograd_of_bce(student, rng, device):
-    """logistic_gradient 等于 autograd 对平均交叉熵的梯度 / logistic_gradient equals autograd of the mean cross-entropy"""
+    """logistic_gradient 等于 autograd 对平均交叉熵的梯度 / logistic_gradient equals autograd of the mean cross-entropy"""  # noqa: E501
     x, y = logistic_data(rng, 12)
     check_logistic_gradient(student, device, torch.randn((), generator=rng), torch.randn((), generator=rng), x, y)
 
 
 @level("logistic_regression")
 def test_gradient_on_the_seed_table(student, rng, device):
-    """在种子的气温/是否出门表格上，梯度等于 autograd / on seed 004's temperature / going-out table, the gradient equals autograd's"""
+    """在种子的气温/是否出门表格上，梯度等于 autograd / on seed 004's temperature / going-out table, the gradient equals autograd's"""  # noqa: E501
     x = torch.tensor([-10.0, 3, -3, 5, -4, 7, -6, 8])
     y = torch.tensor([0.0, 1, 0, 1, 0, 1, 0, 1])
     check_logistic_gradient(student, device, torch.rand((), generator=rng), torch.randn((), generator=rng), x, y)
@@ -203,7 +204,7 @@ def conv_cases(rng, count=12):
 
 @level("conv_layers")
 def test_conv_output_sizes_match_nn_conv2d(student, rng, device):
-    """一张随机情形表：conv_output_size 等于 nn.Conv2d 的实际输出尺寸 / a table of random cases: conv_output_size equals nn.Conv2d's output size"""
+    """一张随机情形表：conv_output_size 等于 nn.Conv2d 的实际输出尺寸 / a table of random cases: conv_output_size equals nn.Conv2d's output size"""  # noqa: E501
     cases = conv_cases(rng)
     expected = [nn.Conv2d(1, 1, k, stride=s, padding=p)(torch.zeros(1, 1, n, n)).shape[-1] for n, k, p, s in cases]
     got = [student.call("conv_output_size", n, k, p, s) for n, k, p, s in cases]
@@ -227,7 +228,7 @@ def check_conv1x1(student, rng, device, B, C_in, C_out, H, W):
 
 @level("conv_layers")
 def test_conv1x1_matches_nn_conv2d(student, rng, device):
-    """1×1 卷积等于 nn.Conv2d(C, C, 1)（相同权重） / the 1x1 convolution equals nn.Conv2d(C, C, 1) with the same weights"""
+    """1×1 卷积等于 nn.Conv2d(C, C, 1)（相同权重） / the 1x1 convolution equals nn.Conv2d(C, C, 1) with the same weights"""  # noqa: E501
     check_conv1x1(student, rng, device, B=2, C_in=4, C_out=4, H=3, W=5)
 
 
@@ -361,7 +362,7 @@ def named_cutout_mistake(results, image, mask_size, num_masks, seeds):
 
 @level("cutout")
 def test_cutout_squares_are_exact_and_centred_anywhere(student, rng, device):
-    """每块恰是 mask_size 的正方形，四条边界处都裁剪；中心遍布非方形图像的整个宽和高 / each square is exactly mask_size, clipped at all four borders; centres range over the whole width and height of a non-square image"""
+    """每块恰是 mask_size 的正方形，四条边界处都裁剪；中心遍布非方形图像的整个宽和高 / each square is exactly mask_size, clipped at all four borders; centres range over the whole width and height of a non-square image"""  # noqa: E501
     side = int(torch.randint(4, 7, (1,), generator=rng)) * 2
     H, W = int(torch.randint(36, 45, (1,), generator=rng)), int(torch.randint(84, 97, (1,), generator=rng))
     image = no_black_image(rng, H, W)
@@ -387,22 +388,23 @@ def test_cutout_squares_are_exact_and_centred_anywhere(student, rng, device):
                             f"the centres do not range over the whole image: rows 0..{H - 1} and columns 0..{W - 1} "
                             f"expected, got {trace.got} (PIL's image.size is (width, height))"))
     boxes = components(bad)
-    trace.got = t(f"遮挡区域（上、下、左、右、像素数）{boxes}", f"masked regions (top, bottom, left, right, pixels) {boxes}")
+    trace.got = t(f"遮挡区域（上、下、左、右、像素数）{boxes}",
+                  f"masked regions (top, bottom, left, right, pixels) {boxes}")
     if not boxes:
         raise CheckFailed(t("num_masks = 1 时有一次什么也没有遮挡：中心靠近上边或左边时起点要裁到 0（max(0, ...)）；"
                             "中心落在图像之外则是宽和高弄反了（PIL 的 image.size 是 (宽, 高)）",
                             "with num_masks = 1 a call masked nothing: near the top or left border the start is "
                             "clipped to 0 (max(0, ...)); a centre outside the image means width and height were "
                             "swapped (PIL's image.size is (width, height))"))
-    raise CheckFailed(t(f"num_masks = 1 时遮挡的应恰是一块 {side}×{side} 的正方形：行 y - {side // 2} .. y + {side // 2 - 1}，"
-                        f"列同理，在四条边界处裁剪；得到 {boxes}",
+    raise CheckFailed(t(f"num_masks = 1 时遮挡的应恰是一块 {side}×{side} 的正方形："
+                        f"行 y - {side // 2} .. y + {side // 2 - 1}，列同理，在四条边界处裁剪；得到 {boxes}",
                         f"num_masks = 1 should black out exactly one {side}x{side} square: rows y - {side // 2} .. "
                         f"y + {side // 2 - 1}, the same for columns, clipped at all four borders; got {boxes}"))
 
 
 @level("cutout")
 def test_cutout_draws_num_masks_squares(student, rng, device):
-    """遮挡块的个数是 num_masks（重叠的块连在一起，至多 num_masks 个） / num_masks squares (overlapping ones merge: at most num_masks)"""
+    """遮挡块的个数是 num_masks（重叠的块连在一起，至多 num_masks 个） / num_masks squares (overlapping ones merge: at most num_masks)"""  # noqa: E501
     num_masks, trials = int(torch.randint(2, 5, (1,), generator=rng)), 15
     counts = [len(components(z)) for z in cutout_outputs(student, rng, 96, 96, 8, num_masks, trials)]
     trace.expected = t(f"每次至多 {num_masks} 块，多数恰好 {num_masks} 块", f"at most {num_masks} each time, "
@@ -419,7 +421,7 @@ def test_cutout_draws_num_masks_squares(student, rng, device):
 
 @level("cutout")
 def test_cutout_is_random_and_honours_zero_masks(student, rng, device):
-    """不同的随机种子给出不同的遮挡；num_masks = 0 时图像不变 / different random seeds mask differently; num_masks = 0 leaves the image as it was"""
+    """不同的随机种子给出不同的遮挡；num_masks = 0 时图像不变 / different random seeds mask differently; num_masks = 0 leaves the image as it was"""  # noqa: E501
     first, second = cutout_outputs(student, rng, 40, 40, 8, 1, trials=2)
     if torch.equal(first, second):
         raise CheckFailed(t("两次调用遮挡了同一处：中心应随机选取（random.randint）",
@@ -475,7 +477,7 @@ def check_cnn_forward(student, rng, device, B, H, W, train=False):
 
 @level("cnn_training")
 def test_cnn_forward_matches_the_seed_model(student, rng, device):
-    """相同权重下，CNNmodel 在 32×32 图像上的输出等于种子的模型 / with the same weights, CNNmodel's output on 32x32 images equals the seed's model"""
+    """相同权重下，CNNmodel 在 32×32 图像上的输出等于种子的模型 / with the same weights, CNNmodel's output on 32x32 images equals the seed's model"""  # noqa: E501
     check_cnn_forward(student, rng, device, B=4, H=32, W=32)
 
 
@@ -487,7 +489,7 @@ def test_cnn_forward_on_other_sizes(student, rng, device):
 
 @level("cnn_training")
 def test_cnn_forward_is_the_same_in_train_mode(student, rng, device):
-    """训练模式下输出不变：种子的模型没有 dropout 或批量统计 / the same output in train mode: the seed's model has no dropout nor batch statistics"""
+    """训练模式下输出不变：种子的模型没有 dropout 或批量统计 / the same output in train mode: the seed's model has no dropout nor batch statistics"""  # noqa: E501
     check_cnn_forward(student, rng, device, B=4, H=32, W=32, train=True)
 
 
@@ -516,13 +518,14 @@ def train_cnn(ns, state_dict, X, y, lr, steps, batch_size):
 
 @level("cnn_training")
 def test_cnn_learns_generated_images(student, rng, device):
-    """你的 CNNmodel 训练后，在评测时新生成的图像上准确率高于阈值 / your CNNmodel, trained, classifies images generated at grading time above the threshold"""
+    """你的 CNNmodel 训练后，在评测时新生成的图像上准确率高于阈值 / your CNNmodel, trained, classifies images generated at grading time above the threshold"""  # noqa: E501
     weights = initial_weights(rng)
     X, y = ref.make_images(NUM_TRAIN, rng)
     trained = student.run(train_cnn, weights, X, y, *TRAINING.values(), device="cpu")
     if not isinstance(trained, dict) or {k: tuple(v.shape) for k, v in trained.items() if isinstance(
             v, torch.Tensor)} != {k: tuple(v.shape) for k, v in weights.items()}:
-        raise CheckFailed(t("训练后的 state_dict 的名字或形状不对", "the trained state_dict has the wrong names or shapes"))
+        raise CheckFailed(t("训练后的 state_dict 的名字或形状不对",
+                            "the trained state_dict has the wrong names or shapes"))
     # Held-out images, never sent to the student's side; the accuracy is measured here by the reference.
     X_test, y_test = ref.make_images(NUM_HELD_OUT, rng)
     accuracy = float(((reference_forward(trained, X_test)[:, 0] >= 0.5).float() == y_test).float().mean())

@@ -50,7 +50,8 @@ def check_module(student, device, name, args, state, X, expected):
     keys = student.method(module, "state_dict")
     if not isinstance(keys, dict) or {k: tuple(v.shape) for k, v in keys.items()} != \
             {k: tuple(v.shape) for k, v in state.items()}:
-        raise CheckFailed(t(f"{name} 的参数名或形状不对：应为 {{{', '.join(f'{k}: {tuple(v.shape)}' for k, v in state.items())}}}",
+        raise CheckFailed(t(f"{name} 的参数名或形状不对：应为 "
+                            f"{{{', '.join(f'{k}: {tuple(v.shape)}' for k, v in state.items())}}}",
                             f"{name}'s parameter names or shapes are wrong: "
                             f"{{{', '.join(f'{k}: {tuple(v.shape)}' for k, v in state.items())}}} expected"))
     student.method(module, "load_state_dict", state)
@@ -213,7 +214,7 @@ def expect_state(got, expected, device, what, wrong):
 
 @level("gan_steps")
 def test_update_D_takes_one_sgd_step(student, rng, device):
-    """两次 update_D 之后 D 的权重等于手算的 SGD 步，G 不变 / after two update_D calls, D's weights equal SGD steps by hand, G unchanged"""
+    """两次 update_D 之后 D 的权重等于手算的 SGD 步，G 不变 / after two update_D calls, D's weights equal SGD steps by hand, G unchanged"""  # noqa: E501
     case = step_case(rng)
     losses, after_D, _, _ = student_steps(student, device, case)
     expected_losses, expected_after_D, _ = oracle_steps(*case)
@@ -226,7 +227,7 @@ def test_update_D_takes_one_sgd_step(student, rng, device):
 
 @level("gan_steps")
 def test_update_D_sends_no_gradient_into_G(student, rng, device):
-    """update_D 之后 G 的 .grad 仍为空（生成的样本要 detach） / after update_D, G's .grad is still empty (detach the samples)"""
+    """update_D 之后 G 的 .grad 仍为空（生成的样本要 detach） / after update_D, G's .grad is still empty (detach the samples)"""  # noqa: E501
     case = step_case(rng)
     _, _, _, g_grads = student_steps(student, device, case)
     trace.expected, trace.got = "[None, None, None, None]", str([None if g is None else "tensor" for g in g_grads])
@@ -236,7 +237,7 @@ def test_update_D_sends_no_gradient_into_G(student, rng, device):
 
 @level("gan_steps")
 def test_update_G_takes_one_sgd_step_through_D(student, rng, device):
-    """两次 update_G 之后 G 的权重等于手算的 SGD 步，D 不变 / after two update_G calls, G's weights equal SGD steps by hand, D unchanged"""
+    """两次 update_G 之后 G 的权重等于手算的 SGD 步，D 不变 / after two update_G calls, G's weights equal SGD steps by hand, D unchanged"""  # noqa: E501
     case = step_case(rng, B=12, L=4, H=6)
     losses, _, after_G, _ = student_steps(student, device, case)
     expected_losses, _, expected_after_G = oracle_steps(*case)
@@ -302,7 +303,7 @@ def check_short_run(student, rng, batch_size, lr_D, lr_G, num_batches=3, L=3, H=
 
 @level("gan_training")
 def test_train_gan_matches_the_reference_on_three_minibatches(student, rng, device):
-    """三个小批量之后 G、D 的权重等于参考实现（同样的初始权重、数据和噪声） / after three minibatches G and D equal the reference's (same weights, data, noise)"""
+    """三个小批量之后 G、D 的权重等于参考实现（同样的初始权重、数据和噪声） / after three minibatches G and D equal the reference's (same weights, data, noise)"""  # noqa: E501
     check_short_run(student, rng, batch_size=8, lr_D=0.01, lr_G=0.01)
 
 
@@ -339,7 +340,7 @@ def gan_case(rng):
 
 @level("gan_training")
 def test_gan_learns_a_gaussian(student, rng, device):
-    """你的 GAN 训练后，生成器的样本均值、标准差接近目标高斯（评测方采样） / after training, the generator's samples (drawn by the grader) have the target's mean and std"""
+    """你的 GAN 训练后，生成器的样本均值、标准差接近目标高斯（评测方采样） / after training, the generator's samples (drawn by the grader) have the target's mean and std"""  # noqa: E501
     g_state, d_state, mu, sigma, real, noise = gan_case(rng)
     trained = student.run(train_student_gan, g_state, d_state, real, noise, *TRAINING.values())
     if not isinstance(trained, (tuple, list)) or not isinstance(trained[0], dict) or \
@@ -353,6 +354,7 @@ def test_gan_learns_a_gaussian(student, rng, device):
                        f"[{STD_RATIO[0] * sigma:.3f}, {STD_RATIO[1] * sigma:.3f}]")
     trace.got = t(f"均值 {mean:.3f}，标准差 {std:.3f}", f"mean {mean:.3f}, std {std:.3f}")
     if not passed:
-        raise CheckFailed(t(f"训练后生成器样本的均值 {mean:.3f}、标准差 {std:.3f}，目标是 N({mu:.3f}, {sigma:.3f}²)：检查训练循环",
+        raise CheckFailed(t(f"训练后生成器样本的均值 {mean:.3f}、标准差 {std:.3f}，"
+                            f"目标是 N({mu:.3f}, {sigma:.3f}²)：检查训练循环",
                             f"after training the generator's samples have mean {mean:.3f} and std {std:.3f}, the "
                             f"target is N({mu:.3f}, {sigma:.3f}²): check the training loop"))

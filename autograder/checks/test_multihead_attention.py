@@ -135,7 +135,7 @@ def test_attention_no_valid_lens(student, rng, device):
 
 @level("dot_product_attention")
 def test_attention_dropout_eval(student, rng, device):
-    """dropout=0.5 在 eval 模式下不起作用，且保存了 attention_weights / dropout=0.5 is off in eval mode; attention_weights kept"""
+    """dropout=0.5 在 eval 模式下不起作用，且保存了 attention_weights / dropout=0.5 is off in eval mode; attention_weights kept"""  # noqa: E501
     q, k, v = attention_inputs(rng)
     lens = torch.tensor([3, 1])
     _, attention = check_attention(student, device, q, k, v, lens, dropout=0.5)
@@ -154,7 +154,7 @@ def training_attention(student, device, dropout):
 
 @level("dot_product_attention")
 def test_attention_dropout_one_drops_every_weight(student, rng, device):
-    """训练模式、dropout=1：注意力权重全被丢弃，输出为 0 / train mode, dropout=1: every attention weight is dropped, the output is 0"""
+    """训练模式、dropout=1：注意力权重全被丢弃，输出为 0 / train mode, dropout=1: every attention weight is dropped, the output is 0"""  # noqa: E501
     q, k, v = attention_inputs(rng)
     attention = training_attention(student, device, 1.0)
     got = student.method(attention, "__call__", q, k, v, None, device=device)
@@ -164,7 +164,7 @@ def test_attention_dropout_one_drops_every_weight(student, rng, device):
 
 @level("dot_product_attention")
 def test_attention_dropout_acts_on_the_weights(student, rng, device):
-    """训练模式、只有第一个键有效：每个查询的输出整行为 0（权重被丢弃）或 v_0/(1 - p) / train mode, only the first key valid: each query's output row is 0 (its weight dropped) or v_0/(1 - p)"""
+    """训练模式、只有第一个键有效：每个查询的输出整行为 0（权重被丢弃）或 v_0/(1 - p) / train mode, only the first key valid: each query's output row is 0 (its weight dropped) or v_0/(1 - p)"""  # noqa: E501
     p, (B, Q, K) = 0.5, (8, 16, 5)
     q, k, v = attention_inputs(rng, B=B, Q=Q, K=K)
     lens, seed = torch.ones(B, dtype=torch.long), int(torch.randint(0, 2 ** 31, (1,), generator=rng))
@@ -348,7 +348,7 @@ def test_mha_with_bias(student, rng, device):
 
 @level("multihead_attention")
 def test_mha_dropout_one_leaves_the_output_bias(student, rng, device):
-    """训练模式、dropout=1：各头的注意力权重全被丢弃，输出只剩 W_o 的偏置 / train mode, dropout=1: every head's weights are dropped, only W_o's bias remains"""
+    """训练模式、dropout=1：各头的注意力权重全被丢弃，输出只剩 W_o 的偏置 / train mode, dropout=1: every head's weights are dropped, only W_o's bias remains"""  # noqa: E501
     got, model, _ = check_mha(student, device, rng, torch.tensor([2, 6]), bias=True, dropout=1.0, train=True)
     expect_close(got, model.W_o.bias.detach().expand(2, 4, SIZES["num_hiddens"]), device=device)
 

@@ -183,7 +183,7 @@ def check_zero_state(student, device, name, args, expected):
 # ---------------------------------------------------------------- LSTM
 @level("lstm")
 def test_lstm_params_shapes_and_init(student, rng, device):
-    """get_lstm_params：14 个参数的形状、顺序与初始化 / get_lstm_params: shapes, order and initialisation of the 14 parameters"""
+    """get_lstm_params：14 个参数的形状、顺序与初始化 / get_lstm_params: shapes, order and initialisation of the 14 parameters"""  # noqa: E501
     shapes = lstm_shapes(28, 64)
     check_param_list(student, device, "get_lstm_params", (28, 64, device), shapes, LSTM_NAMES, weight_indices(shapes))
 
@@ -480,8 +480,9 @@ def check_clipping(student, device, grads, theta):
 
 @level("lstm_training")
 def test_clipping_scales_by_the_global_norm(student, rng, device):
-    """范数超过 theta 时，所有梯度按总范数统一缩放到 theta / above theta, all gradients are scaled to global norm theta"""
-    grads = [torch.randn(4, 3, generator=rng) * 2, torch.randn(3, generator=rng) * 0.1, torch.randn(5, 2, generator=rng)]
+    """范数超过 theta 时，所有梯度按总范数统一缩放到 theta / above theta, all gradients are scaled to global norm theta"""  # noqa: E501
+    grads = [torch.randn(4, 3, generator=rng) * 2, torch.randn(3, generator=rng) * 0.1,
+             torch.randn(5, 2, generator=rng)]
     check_clipping(student, device, grads, 1.0)
 
 
@@ -557,7 +558,7 @@ def initial_params(rng, vocab_size, num_hiddens):
 
 @level("lstm_training")
 def test_lstm_learns_a_hidden_text(student, rng, device):
-    """你的 LSTM 在隐藏文本上训练后困惑度低于阈值 / your LSTM, trained on a hidden text, gets below the perplexity threshold"""
+    """你的 LSTM 在隐藏文本上训练后困惑度低于阈值 / your LSTM, trained on a hidden text, gets below the perplexity threshold"""  # noqa: E501
     vocab_size, corpus = hidden_corpus()
     params = initial_params(rng, vocab_size, TRAINING["num_hiddens"])
     # Training runs on the CPU: the model is tiny and launch-bound (a GPU does not speed it up).

@@ -122,7 +122,7 @@ def check_stack(student, rng, device, T, B, I, H1, H2, zero_state=False):
 
 @level("rnn_cell_stack")
 def test_stack_seed_003_sizes(student, rng, device):
-    """种子 003 的尺寸 100 → 20 → 15：每个时间步的输出与最终 h1、h2 等于两层 nn.RNN / seed 003's 100 -> 20 -> 15: every step and the final h1, h2 equal two nn.RNN layers"""
+    """种子 003 的尺寸 100 → 20 → 15：每个时间步的输出与最终 h1、h2 等于两层 nn.RNN / seed 003's 100 -> 20 -> 15: every step and the final h1, h2 equal two nn.RNN layers"""  # noqa: E501
     check_stack(student, rng, device, T=5, B=3, I=100, H1=20, H2=15, zero_state=True)
 
 
@@ -167,7 +167,7 @@ def check_rnn_module(student, rng, device, steps, B=3, I=6, H=5, O=4):
 
 @level("rnn_module")
 def test_rnn_one_step(student, rng, device):
-    """一步：hidden 等于 nn.RNNCell，output 为 LogSoftmax(i2o([input, hidden])) / one step: hidden equals nn.RNNCell, output is LogSoftmax(i2o([input, hidden]))"""
+    """一步：hidden 等于 nn.RNNCell，output 为 LogSoftmax(i2o([input, hidden])) / one step: hidden equals nn.RNNCell, output is LogSoftmax(i2o([input, hidden]))"""  # noqa: E501
     check_rnn_module(student, rng, device, steps=1)
 
 
@@ -240,7 +240,7 @@ def check_gru_cell(student, rng, device, steps, B=3, I=6, H=5, O=4):
 
 @level("gru_cell")
 def test_gru_cell_has_its_own_weights_per_gate(student, rng, device):
-    """重置门、更新门、候选状态各有一套权重（修正种子 001 的共用 gate） / one set of weights per gate (seed 001's shared gate fixed)"""
+    """重置门、更新门、候选状态各有一套权重（修正种子 001 的共用 gate） / one set of weights per gate (seed 001's shared gate fixed)"""  # noqa: E501
     I, H, O = 6, 5, 4
     state = gru_cell_state(rng, I, H, O)
     module = student_gru_cell(student, device, I, H, O, state)
@@ -251,7 +251,7 @@ def test_gru_cell_has_its_own_weights_per_gate(student, rng, device):
 
 @level("gru_cell")
 def test_gru_cell_one_step_matches_nn_gru_cell(student, rng, device):
-    """一步：hidden 等于 nn.GRUCell（映射相同权重），output 为 LogSoftmax / one step: hidden equals nn.GRUCell with the same weights"""
+    """一步：hidden 等于 nn.GRUCell（映射相同权重），output 为 LogSoftmax / one step: hidden equals nn.GRUCell with the same weights"""  # noqa: E501
     check_gru_cell(student, rng, device, steps=1)
 
 
@@ -285,7 +285,7 @@ def check_bigru(student, rng, device, T, B, I, H):
 
 @level("bidirectional_gru")
 def test_bigru_matches_nn_gru_bidirectional(student, rng, device):
-    """Y 与 h_n 等于 nn.GRU(bidirectional=True)（映射相同权重） / Y and h_n equal nn.GRU(bidirectional=True) with the same weights"""
+    """Y 与 h_n 等于 nn.GRU(bidirectional=True)（映射相同权重） / Y and h_n equal nn.GRU(bidirectional=True) with the same weights"""  # noqa: E501
     check_bigru(student, rng, device, T=5, B=3, I=4, H=6)
 
 
@@ -366,7 +366,8 @@ def check_rnn_model(student, rng, device, kind, num_layers, bidirectional, V=9, 
         return (*seeded(seed, lambda: net.train(train)(inputs, state)), net.begin_state("cpu", B))
     wrong = list(mistakes(ref, WRONG.of("rnn_model"), compute))
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CheckFailed(t("RNNModel 的 forward 应返回 (output, state)", "RNNModel's forward should return (output, state)"))
+        raise CheckFailed(t("RNNModel 的 forward 应返回 (output, state)",
+                            "RNNModel's forward should return (output, state)"))
     expect_equal(state_form(got[2]), state_form(begin),
                  hints={state_form(w[2]): m for w, m in wrong if state_form(w[2]) != state_form(begin)})
     expect_close(flat(got[2])[0], flat(begin)[0], device=device, what="begin_state")
@@ -402,7 +403,7 @@ def test_rnn_model_over_bidirectional_lstm(student, rng, device):
 
 @level("rnn_model")
 def test_rnn_model_is_the_same_in_train_mode(student, rng, device):
-    """训练模式下输出不变：RNNModel 本身没有 dropout / the same output in train mode: RNNModel has no dropout of its own"""
+    """训练模式下输出不变：RNNModel 本身没有 dropout / the same output in train mode: RNNModel has no dropout of its own"""  # noqa: E501
     check_rnn_model(student, rng, device, "GRU", 1, False, train=True)
 
 
@@ -521,14 +522,15 @@ def initial_weights(rng, vocab_size, num_hiddens):
 
 @level("rnn_model_training")
 def test_rnn_model_learns_a_hidden_text(student, rng, device):
-    """你的 RNNModel（nn.GRU）在隐藏文本上训练后困惑度低于阈值 / your RNNModel over nn.GRU, trained on a hidden text, gets below the perplexity threshold"""
+    """你的 RNNModel（nn.GRU）在隐藏文本上训练后困惑度低于阈值 / your RNNModel over nn.GRU, trained on a hidden text, gets below the perplexity threshold"""  # noqa: E501
     vocab_size, corpus = hidden_corpus()
     weights = initial_weights(rng, vocab_size, TRAINING["num_hiddens"])
     trained = student.run(train_rnn_model, corpus, weights, *TRAINING.values(), device="cpu")
     if not isinstance(trained, dict) or {k: tuple(v.shape) for k, v in trained.items()
                                          if isinstance(v, torch.Tensor)} != {k: tuple(v.shape) for k, v in
                                                                              weights.items()}:
-        raise CheckFailed(t("训练后的 state_dict 的名字或形状不对", "the trained state_dict has the wrong names or shapes"))
+        raise CheckFailed(t("训练后的 state_dict 的名字或形状不对",
+                            "the trained state_dict has the wrong names or shapes"))
     # The perplexity is measured here, by the reference model: only weights that really learned pass.
     ppl = perplexity(trained, corpus, **TRAINING)
     expect_equal(f"perplexity {'<' if ppl < PERPLEXITY_THRESHOLD else '>='} {PERPLEXITY_THRESHOLD}",

@@ -5,7 +5,8 @@ The platform's own test ("highh" -> "low") hinges on one random initialisation; 
 not: exact tensors from make_batch, the forward pass with the reference's weights, the student's
 trained weights on its training pairs, a fresh Seq2Seq trained by the judge (seeded loop) on pairs
 the student never saw, and `translated` run on a model whose weights the judge supplies. Trained
-weights are always judged here, with the reference's forward (DESIGN rule 7).
+weights are always judged here, with the reference's forward (the README's "Verdict outside the
+student's process").
 """
 import contextlib
 import io
@@ -130,7 +131,7 @@ def check_forward(student, device, rng, B):
 
 @level("seq2seq_model")
 def test_forward_shape_and_values(student, rng, device):
-    """输出 (T+1, B, n_class)，与参考实现相同（同样的权重） / output (T+1, B, n_class), equal to the reference's (same weights)"""
+    """输出 (T+1, B, n_class)，与参考实现相同（同样的权重） / output (T+1, B, n_class), equal to the reference's (same weights)"""  # noqa: E501
     check_forward(student, device, rng, B=3)
 
 
@@ -194,7 +195,7 @@ def reference_logits(state, enc, dec):
 
 @level("seq2seq_model")
 def test_fresh_model_learns_unseen_pairs(student, rng, device):
-    """评测程序训练一个新的 Seq2Seq（用你的 make_batch）学会没见过的词对 / a fresh Seq2Seq, trained by the judge with your make_batch, learns unseen pairs"""
+    """评测程序训练一个新的 Seq2Seq（用你的 make_batch）学会没见过的词对 / a fresh Seq2Seq, trained by the judge with your make_batch, learns unseen pairs"""  # noqa: E501
     order = torch.randperm(len(UNSEEN), generator=rng)
     pairs = [UNSEEN[int(i)] for i in order[:6]]
     enc, dec, target = ref.make_batch(pairs)
@@ -331,7 +332,7 @@ def check_translated(student, words):
 
 @level("translated")
 def test_translated_platform_words(student):
-    """头歌的测试输入 highh、kingh（评测程序提供的模型权重） / the platform's inputs highh, kingh (weights from the judge)"""
+    """头歌的测试输入 highh、kingh（评测程序提供的模型权重） / the platform's inputs highh, kingh (weights from the judge)"""  # noqa: E501
     check_translated(student, ["highh", "kingh"])
 
 

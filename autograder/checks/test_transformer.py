@@ -189,10 +189,11 @@ def test_encoding_as_long_as_max_len(student, rng, device):
 
 @level("positional_encoding")
 def test_encoding_dropout_acts_on_x_plus_p(student, rng, device):
-    """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""
+    """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""  # noqa: E501
     D, T, p = 32, 40, 0.5
     X = torch.randn(3, T, D, generator=rng)
-    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding", (D, p, 100), None, (X,))
+    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding", (D, p, 100), None,
+                               (X,))
     expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=wrong)
 
 
@@ -232,7 +233,7 @@ def check_encoder(student, rng, device, B, T, D, F_, h, valid_lens, use_bias=Tru
 
 @level("encoder_block")
 def test_encoder_block_matches_nn_transformer_encoder_layer(student, rng, device):
-    """等于 nn.TransformerEncoderLayer（post-norm、ReLU、映射相同权重），各样本 valid_lens 不同 / equals nn.TransformerEncoderLayer (post-norm, ReLU) with the same weights, valid_lens per example"""
+    """等于 nn.TransformerEncoderLayer（post-norm、ReLU、映射相同权重），各样本 valid_lens 不同 / equals nn.TransformerEncoderLayer (post-norm, ReLU) with the same weights, valid_lens per example"""  # noqa: E501
     check_encoder(student, rng, device, 3, 5, 8, 16, 2, torch.tensor([2, 5, 3]))
 
 
@@ -250,7 +251,7 @@ def test_encoder_block_without_bias(student, rng, device):
 
 @level("encoder_block")
 def test_encoder_block_drops_the_sublayers_not_the_residuals(student, rng, device):
-    """训练模式、dropout=1：两个子层的输出被全部丢弃，只剩残差：LayerNorm2(LayerNorm1(X)) / train mode, dropout=1: both sublayers' outputs are dropped, only the residuals remain: LayerNorm2(LayerNorm1(X))"""
+    """训练模式、dropout=1：两个子层的输出被全部丢弃，只剩残差：LayerNorm2(LayerNorm1(X)) / train mode, dropout=1: both sublayers' outputs are dropped, only the residuals remain: LayerNorm2(LayerNorm1(X))"""  # noqa: E501
     D, F_, h = 8, 16, 2
     args = encoder_args(D, F_, h, True, dropout=1.0)
     state = draw_like(rng, ref.EncoderBlock(*args))
@@ -293,7 +294,7 @@ def check_masked(student, rng, device, B, T, D, h):
 
 @level("masked_self_attention")
 def test_masked_self_attention_matches_a_causal_mask(student, rng, device):
-    """等于带因果掩码的 nn.MultiheadAttention（映射相同权重） / equals nn.MultiheadAttention with a causal mask and the same weights"""
+    """等于带因果掩码的 nn.MultiheadAttention（映射相同权重） / equals nn.MultiheadAttention with a causal mask and the same weights"""  # noqa: E501
     check_masked(student, rng, device, 2, 5, 8, 2)
 
 

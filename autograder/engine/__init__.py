@@ -5,8 +5,11 @@
   classroom   a class on Dask: a local cluster here or an existing scheduler; results back
   channel     the cluster's own channel: mutual TLS on every Dask connection, no HTTP listener
   kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after
+  kernel_factory, zygote_main   a worker's warm factory that forks kernels (torch imported once)
   session     the student's cells run once in that kernel; then it answers the judge
-  sandbox     how the kernel is isolated on this machine
+  sandbox     how the kernel is isolated on this machine; cgroups, reveal: two of its layers
+  nofollow    reading what a student could have written: no link followed, every read budgeted
+  replies     a reply of the student's code, checked against its budget before it is decoded
   judge       an assignment's hidden checks (pytest, autograder/checks) against a Student
   student     the `Student` the checks call: in-process (tests) or in the kernel (grading)
   agent       the student-side half of the plain-data protocol (sent into the kernel)

@@ -28,7 +28,8 @@ class Agent:
 
     def serve_b64(self, request_b64, nonce):
         """Kernel side: a request in base64, the reply published as a display_data message."""
-        import base64, io
+        import base64
+        import io
         from IPython.display import publish_display_data
         reply = self.serve(torch.load(io.BytesIO(base64.b64decode(request_b64)), weights_only=True))
         reply["nonce"] = nonce

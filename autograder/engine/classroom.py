@@ -115,7 +115,7 @@ class ClassGrading:
 
 
 # Dask's defaults suit long computations watched on a dashboard: a worker samples its threads'
-# stacks every 10 ms and polls its memory every 100 ms, so an idle LocalCluster of two workers
+# stacks every 10 ms and polls its memory every 100 ms, so an idle local cluster of two workers
 # keeps 17 % of a core busy (3 % with these). On other clusters set them as DASK_* variables.
 QUIET = {"distributed.worker.profile.enabled": False, "distributed.worker.memory.monitor-interval": "1s",
          "distributed.admin.system-monitor.interval": "2s", "distributed.admin.tick.interval": "1s"}

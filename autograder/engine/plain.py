@@ -1,4 +1,5 @@
-"""Plain data between the student's code and the judge (docs/architecture.md: plain data only).
+"""Plain data between the student's code and the judge: the hidden checks reach the student's code
+through nothing else.
 
 Only tensors, numbers, strings, bools, None, and lists / tuples / str-keyed dicts of them cross
 the boundary, plus `Handle`s that name an object living on the student's side. The trusted side

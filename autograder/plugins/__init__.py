@@ -2,7 +2,11 @@
 
   exporter          GradingExporter: reads submissions (an unreadable one too) and, once per
                     command, hands the class to the grading engine
+  left_out          the pre-convert hook: links and special files taken out of a submitted folder
   restore_cells     RestoreCells (sanitising, in place of DeduplicateIds)
   judge_submission  JudgeSubmission (in place of Execute): the engine's result into the check cells
   render            a level's verdict as a check cell's outputs
+  feedback          CourseFeedback: verdicts and formulas in `generate_feedback`'s pages
+  inert             student HTML made inert in feedback and formgrader
+  export            `nbgrader export`'s grades.csv without assignments nobody could do
 """

@@ -4,10 +4,11 @@ Every nbgrader cell's metadata is rebuilt from the gradebook (grade, solution, l
 points, schema version, checksum as generate_assignment recorded them): a flipped flag, another
 schema version or a forged checksum in a submission can neither raise in nbgrader's later steps
 (which would stop the whole class) nor change how the cell is graded. A grade_id the gradebook
-does not know makes a plain cell. Duplicated or half-stripped nbgrader cells become plain cells, and missing check cells are added
-back at the end (nbgrader's own add_missing_cells fails when the cell before a missing one is
-missing too). OverwriteCells, which runs next, then restores every check cell's source and points
-from the gradebook. What it changed is noted in the notebook's metadata, for the feedback.
+does not know makes a plain cell. Duplicated or half-stripped nbgrader cells become plain cells,
+and missing check cells are added back at the end (nbgrader's own add_missing_cells fails when
+the cell before a missing one is missing too). OverwriteCells, which runs next, then restores
+every check cell's source and points from the gradebook. What it changed is noted in the
+notebook's metadata, for the feedback.
 """
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -48,7 +49,8 @@ class RestoreCells(NbGraderPreprocessor):
                         "grade": True, "solution": False, "locked": True, "task": False,
                         "grade_id": cell.name, "points": cell.max_score, "schema_version": 3}
                     nb.cells.append(restored)
-                    notes.append(t(f"评测单元格 {cell.name} 缺失，已恢复", f"check cell {cell.name} was missing; restored"))
+                    notes.append(t(f"评测单元格 {cell.name} 缺失，已恢复",
+                                   f"check cell {cell.name} was missing; restored"))
         if notes and not unreadable:
             nb.metadata[PROBLEMS_KEY] = nb.metadata.get(PROBLEMS_KEY, []) + notes
         return nb, resources
@@ -61,7 +63,8 @@ def recorded_metadata(notebook) -> dict:
     tasks = {cell.name for cell in notebook.task_cells}
     recorded = {}
     for cell in notebook.source_cells:
-        meta = {"cell_type": cell.cell_type, "grade": cell.name in grades, "grade_id": cell.name, "locked": bool(cell.locked),
+        meta = {"cell_type": cell.cell_type, "grade": cell.name in grades, "grade_id": cell.name,
+                "locked": bool(cell.locked),
                 "schema_version": 3, "solution": cell.name in solutions, "task": cell.name in tasks}
         if cell.name in grades:
             meta["points"] = float(grades[cell.name].max_score)

@@ -107,16 +107,19 @@ def compare_class(students, release_code: str, sources: dict, settings, levels, 
     parts += [OTHER] * any(OTHER in p for p in prints.values())
     answers = {s.student: {part for part, code in s.parts.items() if answers_only(code)} for s in students}
     own = _own_code(prints, parts, boilerplate, settings.common_share, answers)
-    own_public = {s: {part: hashes & public_hashes.keys() for part, hashes in by_part.items()} for s, by_part in own.items()}
+    own_public = {s: {part: hashes & public_hashes.keys() for part, hashes in by_part.items()}
+                  for s, by_part in own.items()}
     own_private = {s: {part: hashes - own_public[s][part] for part, hashes in by_part.items()}
                    for s, by_part in own.items()}
     comparable = {s: {part for part, hashes in by_part.items()  # with what public sources have too
                       if len(hashes) >= settings.min_fingerprints and part not in answers[s]}
                   for s, by_part in own.items()}
     result = ClassSimilarity([*parts, ALL], students, prints, [], [], {}, {}, public_hashes)
-    result.own_sizes = {s: {part: len(hashes) for part, hashes in by_part.items()} for s, by_part in own_private.items()}
+    result.own_sizes = {s: {part: len(hashes) for part, hashes in by_part.items()}
+                        for s, by_part in own_private.items()}
     for s, by_part in own.items():
-        result.empty[s] = [part for part in parts if part not in comparable[s] or len(own_private[s][part]) < settings.min_fingerprints]
+        result.empty[s] = [part for part in parts
+                           if part not in comparable[s] or len(own_private[s][part]) < settings.min_fingerprints]
         result.public[s] = _public_matches(by_part, public_hashes, settings)
     names = sorted(own)
     for a, b in progress(list(combinations(names, 2)), desc="pairs", unit="pair", miniters=2000):

@@ -10,15 +10,14 @@ gives that student a note, never a stop.
 """
 import ast
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine import nofollow
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, is_check_cell, read_notebook
 from autograder.messages import t
+from autograder.regions import STUDENT_REGION
 
-REGION = re.compile(r"^[ \t]*#{3,}\s*Begin\s*#{3,}[ \t]*$(.*?)^[ \t]*#{3,}\s*End\s*#{3,}[ \t]*$", re.DOTALL | re.MULTILINE | re.IGNORECASE)
 OTHER = "other_cells"  # the part made of the cells that belong to no level
 MAX_PART_CHARS = 64 << 10  # one level's code; beyond it is cut, with a note
 MAX_CODE_CHARS = 512 << 10  # one submission's code, all parts together
@@ -54,7 +53,7 @@ def answers_only(code: str) -> bool:
 
 def regions(source: str) -> str:
     """The text of every Begin/End region of a cell, joined; the whole cell when it has none."""
-    found = REGION.findall(source)
+    found = STUDENT_REGION.findall(source)
     return "\n".join(found) if found else source
 
 
@@ -75,7 +74,8 @@ def notebook_code(nb, levels, released=frozenset()) -> tuple:
         part = level or OTHER
         room = min(MAX_PART_CHARS - len(parts.get(part, "")), MAX_CODE_CHARS - total)
         if len(code) > room:
-            notes.append(t(f"{part} 的代码超过 {MAX_PART_CHARS >> 10} KB（或整份超过 {MAX_CODE_CHARS >> 10} KB），只比较前面部分",
+            notes.append(t(f"{part} 的代码超过 {MAX_PART_CHARS >> 10} KB（或整份超过 {MAX_CODE_CHARS >> 10} KB），"
+                           "只比较前面部分",
                            f"{part}: code over {MAX_PART_CHARS >> 10} KB (or the submission over "
                            f"{MAX_CODE_CHARS >> 10} KB): only its beginning is compared"))
             code = code[:max(room, 0)]

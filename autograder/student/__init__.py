@@ -1,2 +1,5 @@
-"""What a student's own environment gets (copied there by autograder.tools.student_setup): nbgrader's
-submit that skips what it does not copy, and the JupyterLab hook that saves before Submit."""
+"""What a student's own environment gets (copied there by autograder.tools.student_setup):
+
+  course_exchange  nbgrader's submit that skips what it does not copy
+  labextension/    the JupyterLab hook that saves open notebooks before Submit
+"""

@@ -1,1 +1,11 @@
-"""Tools around the course: build, demo, report, bench (each a `python -m` command)."""
+"""The course's commands, each `python -m autograder.tools.NAME` (most behind a `make` target):
+
+  build              source/'s solution cells from the references, coursekit copies, release/ by nbgrader
+  check              one assignment's contract, timed: the maintainer's loop (`make check A=...`)
+  demo               a scratch course graded with three sample students (`make demo`)
+  report             a class report per assignment: table, HTML, plot (`make report A=...`)
+  similarity         查重 for a class (`make similarity A=...`); similarity_class: a made-up class to measure it
+  student_setup      a student's own nbgrader set-up (exchange, course id, no instructor tools)
+  gpu_check          on a GPU host: a CUDA assignment graded in the sandbox on the GPU (`make gpu-check`)
+  bench, bench_channel, bench_gan, bench_rnn, bench_seq2seq, bench_similarity   `make bench`'s figures
+"""

@@ -266,9 +266,9 @@ def inline_svg(svg_text: str) -> str:
 def html_report(spec, stats, scores, problems, warnings, svg, similarity: str = "") -> str:
     """`similarity`: the file name of the assignment's similarity page beside this one, if any."""
     esc = html.escape
+    caveat = t("分数高只说明值得看一看，不是结论", "a high score is a reason to look, not a verdict")
     similarity_link = (f'<p><a href="{esc(similarity)}">{esc(t("查重报告", "Similarity report"))}</a> '
-                       f'({esc(t("分数高只说明值得看一看，不是结论", "a high score is a reason to look, not a verdict"))})</p>'
-                       if similarity else "")
+                       f'({esc(caveat)})</p>' if similarity else "")
     level_rows = "".join(
         f"<tr><td>{esc(s.name)}</td><td>{s.points:g}</td><td>{s.pass_rate:.0%}</td><td>{s.mean:.2f}</td>"
         f"<td>{esc('  '.join(f'{k:g}: {n}' for k, n in s.distribution.items()))}</td></tr>" for s in stats)

@@ -1,7 +1,8 @@
 """A made-up class for measuring the similarity report: independent solutions and disguised copies.
 
 Independent solutions, per assignment: the reference (reference_solutions/), and the other correct
-code the tests hold (tests/seed_code: the seeds' own code, public, and the course's variants written
+code the course holds (the seeds' own code, public, in autograder/similarity/public_sources, and the
+course's variants in tests/seed_code, written
 in other forms). A file's code goes to the levels whose names (the functions and classes the
 reference defines there) it defines.
 
@@ -23,11 +24,13 @@ from pathlib import Path
 import nbformat
 
 import course_config
+from autograder.regions import STUDENT_MARKER
+from autograder.similarity import PUBLIC_SOURCES
 from autograder.tools.build import reference_sections
 
 ROOT = course_config.ROOT
-SEED_CODE = ROOT / "tests" / "seed_code"
-# (file in tests/seed_code, public?): public = a seed's or d2l's code, as the public sources hold it
+SEED_CODE = ROOT / "tests" / "seed_code"  # the course's own variants (not public)
+# (file, public?): public = a seed's or d2l's code, in the public sources; else a variant in SEED_CODE
 OTHER_SOLUTIONS = {
     "dl_basics": (("seed004_basics.py", True),),
     "multihead_attention": (("vectorised_attention.py", False), ("d2l_attention.py", True),
@@ -68,7 +71,7 @@ def solutions(spec) -> dict:
     reference = reference_sections(spec.name)
     found = {"reference": (reference, False)}
     for filename, public in OTHER_SOLUTIONS.get(spec.name, ()):
-        source = (SEED_CODE / filename).read_text()
+        source = ((PUBLIC_SOURCES if public else SEED_CODE) / filename).read_text()
         try:
             ast.parse(source)
         except SyntaxError:
@@ -103,10 +106,9 @@ def rename(code: str, seed: int = 0):
 
 def recomment(code: str, seed: int = 0):
     """Comments and docstrings replaced by others, blank lines added (the Begin/End markers kept)."""
-    marker = re.compile(r"^\s*#{3,}\s*(Begin|End)\s*#{3,}\s*$")
     out = []
     for i, line in enumerate(code.splitlines()):
-        if marker.match(line):
+        if STUDENT_MARKER.match(line):
             out.append(line)
             continue
         stripped = re.sub(r"\s+#(?![^'\"]*['\"]).*$", "", line) if "#" in line else line
@@ -157,7 +159,8 @@ class _Matmul(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.op, ast.MatMult):
             self.changed = True
-            return ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "matmul", ast.Load()), [node.left, node.right], [])
+            matmul = ast.Attribute(ast.Name("torch", ast.Load()), "matmul", ast.Load())
+            return ast.Call(matmul, [node.left, node.right], [])
         return node
 
     def visit_Call(self, node):

@@ -71,7 +71,8 @@ def install(home: Path, exchange_root: str, course_id: str) -> list:
     for path in files:
         if path.exists() and not path.read_text().startswith(GENERATED) and path.suffix == ".py":
             raise SystemExit(f"{path} exists and was not written by the course's set-up: merge it by hand "
-                             f"(the course's settings: `python -m autograder.tools.student_setup` into an empty folder)")
+                             f"(the course's settings: `python -m autograder.tools.student_setup` "
+                             f"into an empty folder)")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -19,14 +19,16 @@ WRONG.answers("self_attention_quiz", "softmax_before_scaling",
               "顺序不对：缩放发生在 softmax 之前", "wrong order: the scaling comes before the softmax",
               answer_6="EBADC")
 WRONG.answers("self_attention_quiz", "eight_heads",
-              "8 与头数无关：它来自键向量的维度", "8 has nothing to do with the heads: it comes from the keys' dimension",
+              "8 与头数无关：它来自键向量的维度",
+              "8 has nothing to do with the heads: it comes from the keys' dimension",
               answer_7="A")
 WRONG.answers("self_attention_quiz", "divided_by_d_k",
               "缩放因子不是 d_k 本身", "the scale is not d_k itself",
               answer_8=256)
 
 WRONG.answers("attention_variants_quiz", "hard_attention_differentiable",
-              "Hard Attention 基于采样，不能直接反向传播", "hard attention samples: it cannot be trained by plain backpropagation",
+              "Hard Attention 基于采样，不能直接反向传播",
+              "hard attention samples: it cannot be trained by plain backpropagation",
               answer_10="ABC")
 WRONG.answers("attention_variants_quiz", "more_heads_fewer_parameters",
               "头数与参数量没有这种关系：各头只是把 num_hiddens 切成几份",

@@ -43,7 +43,8 @@ def mse_gradient(w, X, y):  # noqa: F811
 
 
 @WRONG.wrong("linear_regression", "seed_schedule",
-             "照搬种子的学习率 0.0001 和 10000 次迭代：特征尺度差得远，远未收敛到最小二乘解（先标准化特征，或大幅增加迭代）",
+             "照搬种子的学习率 0.0001 和 10000 次迭代：特征尺度差得远，远未收敛到最小二乘解"
+             "（先标准化特征，或大幅增加迭代）",
              "the seed's lr 0.0001 and 10000 iterations as they are: with features on such different scales GD is "
              "far from the least-squares solution (standardise the features, or iterate far longer)")
 def fit_sales(X, y):
@@ -241,7 +242,8 @@ def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
 
 
 @WRONG.wrong("cutout", "unclipped_top_left",
-             "上边和左边没有裁剪：y - mask_size // 2 为负时切片从另一端算起，整块消失；起点应取 max(0, y - mask_size // 2)",
+             "上边和左边没有裁剪：y - mask_size // 2 为负时切片从另一端算起，整块消失；"
+             "起点应取 max(0, y - mask_size // 2)",
              "not clipped at the top and left: where y - mask_size // 2 is negative the slice counts from the other "
              "end and the square vanishes; start at max(0, y - mask_size // 2)")
 def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
@@ -251,7 +253,8 @@ def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
 
 
 @WRONG.wrong("cutout", "width_height_swapped",
-             "宽和高弄反了：PIL 的 image.size 是 (宽, 高)，而数组的形状是 (高, 宽, 3)；中心的行应取自 0..高-1，列取自 0..宽-1",
+             "宽和高弄反了：PIL 的 image.size 是 (宽, 高)，而数组的形状是 (高, 宽, 3)；"
+             "中心的行应取自 0..高-1，列取自 0..宽-1",
              "width and height swapped: PIL's image.size is (width, height), the array is (height, width, 3); the "
              "centre's row comes from 0..height-1, its column from 0..width-1")
 def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
@@ -261,7 +264,8 @@ def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811
 
 
 @WRONG.wrong("cutout", "corner_at_random_pixel",
-             "随机像素是遮挡块的左上角而不是中心：块应从 y - mask_size // 2 到 y + mask_size // 2 - 1，也会越过上边和左边",
+             "随机像素是遮挡块的左上角而不是中心：块应从 y - mask_size // 2 到 y + mask_size // 2 - 1，"
+             "也会越过上边和左边",
              "the random pixel is the square's top-left corner, not its centre: the square spans y - mask_size // 2 to "
              "y + mask_size // 2 - 1, so it can cross the top and left borders too")
 def cutout_pil_multi(image, mask_size=50, num_masks=3):  # noqa: F811

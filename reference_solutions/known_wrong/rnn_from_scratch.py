@@ -128,7 +128,8 @@ def _layer(layer_inputs, H, C, p):
 
 @WRONG.wrong("multi_lstm", "state_leaks_between_layers",
              "上一层最后的 (H, C) 被当作下一层的初始状态：每层应从自己的状态 state[l] 开始",
-             "the lower layer's last (H, C) became the next layer's initial state: each layer starts from its own state[l]")
+             "the lower layer's last (H, C) became the next layer's initial state: "
+             "each layer starts from its own state[l]")
 def multi_lstm(inputs, state, params, num_layers):
     layer_inputs, new_state = list(inputs), []
     H, C = state[0]

@@ -26,7 +26,8 @@ WRONG.answers("rnn_parameter_counts", "no_bias",
               "别忘了偏置（bias=True 是默认值）", "do not forget the biases (bias=True is the default)",
               rnn_params=600)
 WRONG.answers("rnn_parameter_counts", "lstm_three_groups",
-              "LSTM 除了三个门，还有候选单元状态也有一组权重", "besides its three gates, the LSTM's candidate cell has weights too",
+              "LSTM 除了三个门，还有候选单元状态也有一组权重",
+              "besides its three gates, the LSTM's candidate cell has weights too",
               lstm_params=1920)
 WRONG.answers("rnn_parameter_counts", "lstm_wider_state",
               "LSTM 的隐藏状态并不比 RNN 宽", "the LSTM's hidden state is no wider than the RNN's",
@@ -37,10 +38,12 @@ WRONG.answers("rnn_io_shapes", "h_n_last_layer_only",
               "h_n holds every layer's final state: its first axis is num_layers * num_directions",
               h4_shape=(1, 3, 20))
 WRONG.answers("rnn_io_shapes", "directions_not_concatenated",
-              "双向 RNN 的输出把两个方向拼接在特征维上", "a bidirectional RNN concatenates both directions on the feature axis",
+              "双向 RNN 的输出把两个方向拼接在特征维上",
+              "a bidirectional RNN concatenates both directions on the feature axis",
               bi_out_shape=(10, 3, 20))
 WRONG.answers("rnn_io_shapes", "bidirectional_h_n",
-              "双向时 h_n 的第一维要乘以方向数 2", "for a bidirectional RNN, h_n's first axis is multiplied by 2 directions",
+              "双向时 h_n 的第一维要乘以方向数 2",
+              "for a bidirectional RNN, h_n's first axis is multiplied by 2 directions",
               bi_h_shape=(2, 3, 20))
 WRONG.answers("rnn_io_shapes", "h_n_batch_first",
               "batch_first 只影响 input 和 output，h_n 的形状不变",

@@ -16,7 +16,9 @@ WRONG = Registry()
 
 def _encode(words, inputs, outputs, targets):
     """The tensors of make_batch from strings already laid out: (B, T, C), (B, T+1, C), (B, T+1)."""
-    one_hot = lambda w: np.eye(n_class)[[char_dic[c] for c in w]]
+    def one_hot(w):
+        return np.eye(n_class)[[char_dic[c] for c in w]]
+
     return (torch.tensor(np.array([one_hot(w) for w in inputs]), dtype=torch.float32),
             torch.tensor(np.array([one_hot(w) for w in outputs]), dtype=torch.float32),
             torch.tensor([[char_dic[c] for c in w] for w in targets], dtype=torch.long))
@@ -148,7 +150,8 @@ def translated(word):
 
 
 @WRONG.wrong("translated", "cut_at_end_marker",
-             "译文应在第一个 'P'（补齐）处截断，而不是在 'E' 处", "cut the translation at the first 'P' (padding), not at 'E'")
+             "译文应在第一个 'P'（补齐）处截断，而不是在 'E' 处",
+             "cut the translation at the first 'P' (padding), not at 'E'")
 def translated(word):  # noqa: F811
     input_batch, output_batch, _ = ref.make_batch([[word, 'P' * len(word)]])
     outputs = model(input_batch, torch.zeros(1, 1, n_hidden), output_batch)  # noqa: F821

@@ -44,7 +44,8 @@ def check_format(what, value, kind):
     """For answers checked only by the hidden checks: is the answer's form right?"""
     ok = isinstance(value, kind) or (kind is tuple and isinstance(value, (tuple, list))
                                      and all(isinstance(n, int) for n in value))
-    expected = t(f"一个 {kind.__name__}（数值由隐藏检查评判）", f"a {kind.__name__} (the hidden checks judge its value)")
+    expected = t(f"一个 {kind.__name__}（数值由隐藏检查评判）",
+                 f"a {kind.__name__} (the hidden checks judge its value)")
     problem = "" if ok else t(f"格式不对：应为 {kind.__name__}", f"wrong form: expected a {kind.__name__}")
     _table(what, expected, value, problem)
     if problem:
@@ -178,5 +179,6 @@ def show_questions(assignment, level, names=None):
     for q in questions:
         letters = "ABCDEFGH"[:len(q["options"])]
         order = option_order(student, assignment, q["name"], letters)
-        lines += ["", q["stem"]] + [f"- {mine}、{q['options'][letters.index(seed)]}" for mine, seed in zip(letters, order)]
+        lines += ["", q["stem"]] + [f"- {mine}、{q['options'][letters.index(seed)]}"
+                                    for mine, seed in zip(letters, order)]
     display(Markdown("\n".join(lines)))
