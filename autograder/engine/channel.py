@@ -16,7 +16,8 @@ local port, and a Dask scheduler that accepts them runs their code in the worker
                   course's servers never let it listen (SchedulerWithoutHTTP, WorkerWithoutHTTP, the
                   latter also for a hand-started `dask worker --worker-class ...`); a hand-started
                   `dask scheduler --preload autograder.engine.channel` closes it once it is up (with
-                  the routes emptied by NO_HTTP's variables, it served nothing meanwhile)
+                  the routes emptied by DASK_DISTRIBUTED__*__HTTP__ROUTES='[]', as the README's recipe
+                  sets them, it serves nothing meanwhile)
   credentials     the TLS files read as empty inside every sandbox (`credential_files`)
 """
 import logging
@@ -32,11 +33,6 @@ from tornado.httpserver import HTTPServer
 
 import course_config
 from autograder.messages import t
-
-# Dask settings for every process of a grading cluster: no HTTP routes at all (the scheduler's and
-# workers' HTTP servers serve nothing, wherever one is started before it is closed).
-NO_HTTP = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
-
 
 class ChannelRefused(RuntimeError):
     """Grading refused: the scheduler would be reached over a channel other accounts can use."""

@@ -131,7 +131,7 @@ def _local_cluster(workers: int):
     """Processes of one thread each on this machine, over TLS; with a GPU here, each worker offers it."""
     import torch
     resources = {"GPU": 1} if torch.cuda.is_available() else None
-    with dask.config.set({**QUIET, **channel.NO_HTTP}):  # the worker processes start with this configuration
+    with dask.config.set(QUIET):  # the worker processes start with this configuration
         return channel.local_cluster(workers, resources)
 
 
