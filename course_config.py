@@ -18,6 +18,7 @@ class Limits:
     cell_s: float = 60  # one notebook cell
     notebook_s: float = 300  # all of a submission's cells together
     call_s: float = 30  # one call of a hidden check into the student's code
+    grace_s: float = 5  # after a time limit, how long an interrupted kernel has to answer before it is killed
     memory_mb: int = 4096  # address space per process, and the cgroup's memory (as root)
     file_mb: int = 100  # the largest file a kernel may write
     processes: int = 64  # processes and threads of one submission (cgroup pids, as root)
@@ -183,6 +184,10 @@ def assignment(key: str) -> Assignment:
 
 def apply(c) -> None:
     """nbgrader settings for this course (c: the traitlets config of nbgrader_config.py)."""
+    # COURSE_STOCK_AUTOGRADE=1: nothing of the course, nbgrader as installed (its own defaults, TCP
+    # kernels), for the benchmark's control run only.
+    if os.environ.get("COURSE_STOCK_AUTOGRADE"):
+        return
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.root = str(ROOT)
     # The stock kernel (nbgrader validate) gets the same cell limit as grading.
@@ -195,8 +200,11 @@ def apply(c) -> None:
     c.Exchange.root = EXCHANGE_ROOT
     # grades.csv: only assignments released or submitted (not every one generate_assignment saw).
     c.ExportApp.plugin_class = "autograder.plugins.export.CourseExport"
-    # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning.
-    c.KernelManager.transport = "ipc"
+    # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning
+    # (TCP on localhost where the runtime folder's path is too long for a socket's).
+    if len(ipc_prefix()) <= IPC_PREFIX_MAX:
+        c.KernelManager.transport = "ipc"
+        c.KernelManager.ip = ipc_prefix()
     # Feedback: formulas as MathML (readable offline), verdicts shown as SHOW_EXPECTED says, no
     # empty "No response." comments. nbgrader's own preprocessors run first.
     c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
@@ -216,9 +224,6 @@ def apply(c) -> None:
     c.GenerateFeedback.HTMLExporter.template_name = "course_feedback"
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
-    # (COURSE_STOCK_AUTOGRADE=1 keeps stock nbgrader, for the benchmark's side-by-side run only.)
-    if os.environ.get("COURSE_STOCK_AUTOGRADE"):
-        return
     c.Autograde.exporter_class = "autograder.plugins.exporter.GradingExporter"
     # before nbgrader copies or opens anything of a submission (a dotted name: nbgrader imports it)
     c.Autograde.pre_convert_hook = "autograder.plugins.left_out.take_out_links"
@@ -228,6 +233,18 @@ def apply(c) -> None:
         "autograde_preprocessors", "Execute", "autograder.plugins.judge_submission.JudgeSubmission")
     # Feedback needs no setting: check cells hold only the verdict the judge wrote, and the
     # hidden checks never enter the notebook (autograder/checks), so there is nothing to hide.
+
+
+IPC_PREFIX_MAX = 96  # a Unix socket's path holds 107 bytes; the kernel adds "-N" to the prefix
+
+
+def ipc_prefix() -> str:
+    """Where this process's kernels put their ipc sockets: an absolute path (a relative one is
+    resolved by the kernel in the notebook's folder and by the client in its own, so they never
+    meet), in the user's private Jupyter runtime folder (made if missing), one prefix per process."""
+    from jupyter_core.paths import jupyter_runtime_dir
+    os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
+    return os.path.join(jupyter_runtime_dir(), f"course-ipc-{os.getpid()}")
 
 
 def _nbgrader_templates() -> str:

@@ -3,7 +3,11 @@ once as root and once as an ordinary user (unprivileged bubblewrap, no cgroups, 
 
 Every student below does the first two levels honestly (4 points; `honest`) and then tries
 something: a cheat must earn nothing more, a broken notebook must get an honest score and a
-reason, and the rest of the class must be graded. Limits are shortened in this course copy.
+reason, and the rest of the class must be graded.
+
+Limits are shortened in this course copy (LIMITS below) so that the cases that wait out a limit
+wait seconds, not minutes; the floods are sized from the budgets ({reply}: one reply's bytes,
+{output}: a cell's outputs), so each passes them by the same factor as it would the course's.
 """
 import json
 import os
@@ -26,6 +30,12 @@ LEVELS = [lv.name for lv in SPEC.levels]
 HONEST = LEVELS[:2]
 HONEST_SCORE = sum(lv.points for lv in SPEC.levels[:2])
 FULL = sum(lv.points for lv in SPEC.levels)
+# honest cells and calls take well under a second; a submission that hits a limit under load is
+# graded again alone (classroom.py), so short limits cost no honest point
+LIMITS = course_config.Limits(cell_s=2, notebook_s=20, call_s=3, grace_s=2, reply_mb=4, output_kb=128,
+                              notebook_output_kb=256)
+REPLY_BYTES = LIMITS.reply_mb << 20
+FLOOD_CELLS = 2 * LIMITS.notebook_output_kb // LIMITS.output_kb  # each at its cell's budget: twice the notebook's
 
 
 def add_cell(source, at=None):
@@ -117,18 +127,18 @@ CHEATS = {
     "reply_shared_references": (HONEST, add_cell(
         "def transpose_qkv(X, num_heads):\n    x = [1]\n    for _ in range(7):\n        x = [x] * 100\n    return x"),
         HONEST_SCORE),
-    "reply_ten_million_ints": (HONEST, add_cell(
-        "def transpose_qkv(X, num_heads):\n    return list(range(10_000_000))"), HONEST_SCORE),
+    "reply_millions_of_ints": (HONEST, add_cell(  # pickled, twice the reply budget
+        "def transpose_qkv(X, num_heads):\n    return list(range({reply} // 2))"), HONEST_SCORE),
     "reply_flood": (HONEST, add_cell(
         "from IPython.display import publish_display_data\n"
         "def transpose_qkv(X, num_heads):\n    for _ in range(8):\n"
-        "        publish_display_data({'application/x-course-judge-reply': 'A' * (128 << 20)})\n"), HONEST_SCORE),
+        "        publish_display_data({'application/x-course-judge-reply': 'A' * ({reply} * 4)})\n"), HONEST_SCORE),
     "output_flood": (HONEST, lambda nb: [add_cell(
         "from IPython.display import display, HTML, update_display\nimport sys\n"
-        "h = display(HTML('<b>' + 'x' * (500 << 10) + '</b>'), display_id=True)\n"
-        "update_display(HTML('y' * (64 << 20)), display_id=h.display_id)\n"
-        "display({'application/x-course-judge-reply': 'z' * (400 << 10)}, raw=True)\n"
-        "raise ValueError('e' * (400 << 10))")(nb) for _ in range(12)], HONEST_SCORE),
+        "h = display(HTML('<b>' + 'x' * ({output} * 31 // 32) + '</b>'), display_id=True)\n"
+        "update_display(HTML('y' * ({reply} * 2)), display_id=h.display_id)\n"
+        "display({'application/x-course-judge-reply': 'z' * ({output} * 4 // 5)}, raw=True)\n"
+        "raise ValueError('e' * ({output} * 4 // 5))")(nb) for _ in range(FLOOD_CELLS)], HONEST_SCORE),
 }
 
 
@@ -139,7 +149,7 @@ def graded(request):
     os.chmod(folder, 0o755)
     course = demo.make_course(folder / "course")
     with open(course / "course_config.py", "a") as config:
-        config.write("\nLIMITS = Limits(cell_s=4, notebook_s=40, call_s=10)\n")
+        config.write(f"\nLIMITS = {LIMITS!r}\n")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
 
     listener = socket.socket()
@@ -171,7 +181,8 @@ def graded(request):
                 edit(nb)
             for cell in nb.cells:
                 cell.source = cell.source.replace("{course}", str(course)).replace(
-                    "{port}", str(listener.getsockname()[1])).replace("{secret}", str(secret))
+                    "{port}", str(listener.getsockname()[1])).replace("{secret}", str(secret)).replace(
+                    "{reply}", str(REPLY_BYTES)).replace("{output}", str(LIMITS.output_kb << 10))
         demo.submit(course, student, SPEC, levels, edit=formatted)
     planted = course / "submitted" / "planted_files" / SPEC.folder
     (planted / "sub").mkdir()
@@ -242,10 +253,11 @@ def test_budgets_keep_the_grader_small_and_the_notebooks_bounded(graded):
     peak_kb = int(run.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
     print(f"grader peak RSS: {peak_kb >> 10} MB")
     assert peak_kb < 2 << 20
-    budget = course_config.Limits().notebook_output_kb << 10
+    honest = (course / "autograded" / "honest" / SPEC.folder / f"{SPEC.name}.ipynb").stat().st_size
     for student in ("output_flood", "huge_output", "reply_flood"):
         path = course / "autograded" / student / SPEC.folder / f"{SPEC.name}.ipynb"
-        assert path.stat().st_size < budget + (2 << 20), (student, path.stat().st_size)
+        # its sources and verdicts (as the honest twin's), and outputs within the notebook's budget
+        assert path.stat().st_size < honest + (LIMITS.notebook_output_kb + 64 << 10), (student, path.stat().st_size)
 
 
 def autograded_text(course, student) -> str:

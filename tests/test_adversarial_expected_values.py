@@ -76,7 +76,7 @@ def with_peek(peek):
 @pytest.fixture(scope="module", params=GRADERS)
 def totals(request):
     user = ordinary_user() if request.param == "ordinary user" else ""
-    folder = Path(tempfile.mkdtemp(prefix="rule7-"))
+    folder = Path(tempfile.mkdtemp(prefix="expected-values-"))
     os.chmod(folder, 0o755)
     course = demo.make_course(folder / "course")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")

@@ -176,7 +176,7 @@ class KernelSession:
     def _responsive(self) -> bool:
         cell = nbformat.v4.new_code_cell("pass")
         self.nb.cells.append(cell)
-        self.client.timeout = 5
+        self.client.timeout = max(1, int(self.limits.grace_s))
         self.client.timed_out = False
         try:
             self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
@@ -271,7 +271,7 @@ class KernelSession:
         try:
             await self.kernel.km.interrupt_kernel()
             msg_id = self.kernel.kc.execute("pass", silent=False, store_history=False, allow_stdin=False)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + self.limits.grace_s
             while time.monotonic() < deadline:
                 msg = await self.kernel.kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
                 if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" and \

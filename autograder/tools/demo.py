@@ -34,10 +34,10 @@ def make_course(dest: Path) -> Path:
     return dest
 
 
-def nbgrader(course: Path, *args, check=True, capture=False):
-    """Run the stock nbgrader command line in `course`."""
+def nbgrader(course: Path, *args, check=True, capture=False, env=None):
+    """Run the stock nbgrader command line in `course` (`env`: variables added to this one's)."""
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
+    env = {**os.environ, **(env or {}), "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
     return subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, env=env, check=check,
                           capture_output=capture, text=True)
 
@@ -68,11 +68,11 @@ def student_answers(spec, student: str, section: str) -> str:
         f"reference_solutions.{spec.name}"), student, checks.VARIANTS))
 
 
-def gradebook_rows(course: Path, spec):
+def gradebook_rows(course: Path, spec, course_id=course_config.COURSE_ID):
     """[(student, level, score, points)] read from the course's gradebook."""
     from nbgrader.api import Gradebook
     rows = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=course_config.COURSE_ID) as gb:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=course_id) as gb:
         for student in sorted(s.id for s in gb.students):
             notebook = gb.find_submission_notebook(spec.name, spec.folder, student)
             for level in spec.levels:

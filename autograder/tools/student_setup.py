@@ -34,6 +34,8 @@ NBGRADER_CONFIG = '''"""nbgrader for a student of {course_id}: the exchange and 
 import os
 import sys
 
+from jupyter_core.paths import jupyter_runtime_dir
+
 here = os.path.dirname(os.path.abspath(__file__))
 if here not in sys.path:
     sys.path.insert(0, here)
@@ -42,7 +44,13 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 c.CourseDirectory.course_id = {course_id!r}
 c.Exchange.root = {exchange_root!r}
 c.ExchangeFactory.submit = "course_exchange.CourseSubmit"  # no EXTRA notebooks for checkpoints
-c.KernelManager.transport = "ipc"  # validate's kernels: local sockets, no TCP warning
+# validate's kernels: local sockets (no TCP warning) at an absolute path, one prefix per process
+# (TCP on localhost where that path is too long for a socket's)
+os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
+ipc_prefix = os.path.join(jupyter_runtime_dir(), f"course-ipc-{{os.getpid()}}")
+if len(ipc_prefix) <= {ipc_max!r}:
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = ipc_prefix
 c.Execute.timeout = {cell_s!r}
 '''
 
@@ -61,7 +69,8 @@ def install(home: Path, exchange_root: str, course_id: str) -> list:
     jupyter = home / ".jupyter"
     files = {
         jupyter / "nbgrader_config.py": GENERATED + NBGRADER_CONFIG.format(
-            course_id=course_id, exchange_root=exchange_root, cell_s=course_config.LIMITS.cell_s),
+            course_id=course_id, exchange_root=exchange_root, cell_s=course_config.LIMITS.cell_s,
+            ipc_max=course_config.IPC_PREFIX_MAX),
         jupyter / "course_exchange.py": GENERATED + (STUDENT / "course_exchange.py").read_text(),
         jupyter / "jupyter_server_config.py": GENERATED + SERVER_CONFIG.format(
             off={name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}),
