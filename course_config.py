@@ -202,9 +202,10 @@ def apply(c) -> None:
     c.ExportApp.plugin_class = "autograder.plugins.export.CourseExport"
     # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning
     # (TCP on localhost where the runtime folder's path is too long for a socket's).
-    if len(ipc_prefix()) <= IPC_PREFIX_MAX:
+    prefix = ipc_prefix()
+    if prefix and len(prefix) <= IPC_PREFIX_MAX:
         c.KernelManager.transport = "ipc"
-        c.KernelManager.ip = ipc_prefix()
+        c.KernelManager.ip = prefix
     # Feedback: formulas as MathML (readable offline), verdicts shown as SHOW_EXPECTED says, no
     # empty "No response." comments. nbgrader's own preprocessors run first.
     c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
@@ -241,9 +242,13 @@ IPC_PREFIX_MAX = 96  # a Unix socket's path holds 107 bytes; the kernel adds "-N
 def ipc_prefix() -> str:
     """Where this process's kernels put their ipc sockets: an absolute path (a relative one is
     resolved by the kernel in the notebook's folder and by the client in its own, so they never
-    meet), in the user's private Jupyter runtime folder (made if missing), one prefix per process."""
+    meet), in the user's private Jupyter runtime folder (made if missing), one prefix per process;
+    "" where that folder cannot be made (an account without a writable home: TCP on localhost)."""
     from jupyter_core.paths import jupyter_runtime_dir
-    os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
+    try:
+        os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
+    except OSError:
+        return ""
     return os.path.join(jupyter_runtime_dir(), f"course-ipc-{os.getpid()}")
 
 

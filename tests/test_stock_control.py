@@ -85,6 +85,13 @@ def test_the_course_kernels_use_an_absolute_private_ipc_path(elsewhere):
     run_in_other_folder(c, elsewhere)
 
 
+def test_where_no_runtime_folder_can_be_made_the_course_kernels_use_tcp(monkeypatch):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/proc/course-no-such-folder")  # not even root makes it
+    c = Config()
+    course_config.apply(c)
+    assert "transport" not in c.KernelManager and "ip" not in c.KernelManager
+
+
 def student_config(home, monkeypatch) -> Config:
     """The nbgrader config the student's set-up writes, as nbgrader loads it in `home`."""
     monkeypatch.setenv("HOME", str(home))
