@@ -34,7 +34,7 @@ def judge_reference(name: str, levels=None, device="cpu", **overrides) -> dict:
 
 
 def judge_wrong(name: str, wrong: str, device="cpu"):
-    """The LevelResult of the known-wrong `wrong` on its own level."""
+    """The Level (result) of the known-wrong `wrong` on its own level."""
     found = wrong_named(name, wrong)
     return judge_reference(name, [found.level], device, **found.overrides)[found.level]
 

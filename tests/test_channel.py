@@ -159,9 +159,9 @@ def test_plain_tcp_allowed_by_the_instructor_grades_and_every_verdict_says_so(tm
                                tls=course_config.ClusterTLS(allow_plain_tcp=True))
     finally:
         cluster.close()
-    assert result["score"] == 2
-    assert "channel=tcp(UNENCRYPTED)" in result["isolation"]["layers"]
-    assert any("not encrypted" in warning for warning in result["isolation"]["warnings"])
+    assert result.score == 2
+    assert "channel=tcp(UNENCRYPTED)" in result.isolation["layers"]
+    assert any("not encrypted" in warning for warning in result.isolation["warnings"])
 
 
 def credentials(folder: Path) -> course_config.ClusterTLS:

@@ -247,9 +247,9 @@ def test_the_engine_grades_each_student_in_their_own_order_and_shows_it(tmp_path
                                                        source=source))
                for student, answers in (("alice", "alice"), ("bob", "alice"), ("carol", ""))}
     full = sum(lv.points for lv in SPEC.levels)
-    assert results["alice"]["score"] == full
-    assert results["bob"]["score"] < full and results["carol"]["score"] < full
-    shown = [o["data"]["text/markdown"] for cell in results["alice"]["outputs"] for o in cell
+    assert results["alice"].score == full
+    assert results["bob"].score < full and results["carol"].score < full
+    shown = [o["data"]["text/markdown"] for cell in results["alice"].outputs for o in cell
              if o.get("output_type") == "display_data"]
     assert len(shown) == len(SPEC.levels) and all("alice" in text for text in shown)
     first = json.loads((source / coursekit.QUESTIONS_FILE).read_text(encoding="utf-8"))[0]["options"][0]

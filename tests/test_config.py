@@ -5,7 +5,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from autograder.engine.judge import CheckResult, LevelResult
+from autograder.engine.result import Check, Level
 from autograder.plugins.render import verdict_outputs
 
 
@@ -71,16 +71,16 @@ def test_every_assignment_has_a_reference_checks_and_source():
 @pytest.mark.parametrize("passed, total, points, expected", [
     (0, 3, 2, 0.0), (3, 3, 2, 2.0), (1, 3, 2, 0.66), (2, 3, 1.5, 1.0), (0, 0, 2, 0.0)])
 def test_level_score_is_a_plain_float_within_the_points(passed, total, points, expected):
-    result = LevelResult("x", points, [CheckResult("c", i < passed) for i in range(total)])
+    result = Level("x", points, [Check("c", i < passed) for i in range(total)])
     assert result.score == expected and type(result.score) is float
-    score = verdict_outputs(result.as_dict())[-1]
+    score = verdict_outputs(result)[-1]
     assert score.output_type == "execute_result"
     value = float(score.data["text/plain"])
     assert 0 <= value <= points and not math.isnan(value)
 
 
 def test_a_level_that_could_not_be_checked_scores_zero():
-    result = LevelResult("x", 2, [CheckResult("c", True)], problem="kernel died")
+    result = Level("x", 2, [Check("c", True)], problem="kernel died")
     assert result.score == 0.0
 
 

@@ -14,6 +14,7 @@ import pytest
 import course_config
 from autograder.engine import sandbox
 from autograder.engine.grade_one import grade_one
+from autograder.engine.result import Result
 from autograder.engine.submission import Submission, read_notebook, run_key
 from autograder.tools import demo
 from tests.dask_cluster import Cluster
@@ -61,16 +62,16 @@ def test_grade_one_gives_a_plain_json_result_and_leaves_nothing_behind(course):
     submission = Submission.from_path(path, SPEC.folder, source=course / "source" / SPEC.folder)
     threads, kids = threading.active_count(), children()
     result = grade_one(submission, SHORT)
-    assert json.loads(json.dumps(result)) == result  # plain data all the way down
-    assert result["student"] == "alice" and result["assignment"] == SPEC.folder
-    assert {name: level["score"] for name, level in result["levels"].items()} == {
+    assert Result.from_json(result.to_json()) == result  # plain data all the way down
+    assert result.student == "alice" and result.assignment == SPEC.folder
+    assert {name: level.score for name, level in result.levels.items()} == {
         lv.name: (lv.points if lv.name in LEVELS[:3] else 0.0) for lv in SPEC.levels}
-    assert result["score"] == 6 and result["max_score"] == 10
-    assert result["key"] == run_key(read_notebook(submission.notebook)[0], submission.files)
-    assert {"kernel_start_s", "cells_s", "checks_s", "total_s", "cpu_s"} <= set(result["timings"])
-    level = result["levels"]["multihead_attention"]
-    assert level["checks"] and set(level["checks"][0]) == {"name", "passed", "input", "expected", "got", "message",
-                                                         "answer_key", "message_without_answer"}
+    assert result.score == 6 and result.max_score == 10
+    assert result.key == run_key(read_notebook(submission.notebook)[0], submission.files)
+    assert {"kernel_start_s", "cells_s", "checks_s", "total_s", "cpu_s"} <= set(result.timings)
+    level = result.levels["multihead_attention"]
+    assert level.checks and set(level.as_dict()["checks"][0]) == {
+        "name", "passed", "input", "expected", "got", "message", "answer_key", "message_without_answer"}
     assert threading.active_count() == threads  # no thread outlives it
     assert children() <= kids  # nor any kernel or sandbox process
 
@@ -80,8 +81,8 @@ def test_grade_one_command_prints_the_result_as_json(course):
     run = subprocess.run([sys.executable, "-m", "autograder.engine.grade_one", str(path), "--json"],
                          cwd=course, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout)
-    assert result["student"] == "bob" and result["score"] == 2
+    result = Result.from_json(run.stdout)
+    assert result.student == "bob" and result.score == 2
 
 
 def gradebook(course) -> dict:
@@ -117,15 +118,28 @@ def test_the_same_class_gets_the_same_gradebook_with_1_or_many_workers(clean_run
     assert {score for (student, _), score in clean_run.items() if student == "s00"} == {2.0}  # not all zeros
 
 
-def test_student_option_grades_only_that_student(clean_run, tmp_path):
+def test_student_option_grades_only_that_student_and_a_regrade_takes_the_stored_result(tmp_path):
     course = demo.make_course(tmp_path / "course")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     class_of(course, 3)
     run = autograde(course, "--student=s02", timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "grading 1 submissions" in run.stderr and "[1/1]" in run.stderr
+    assert "1 submissions, 1 without a stored result" in run.stderr and "[1/1]" in run.stderr
     assert {student for student, _ in gradebook(course)} == {"s02"}
     assert json.loads((course / "grading_results" / SPEC.folder / "s02.json").read_text())["score"] == 4
+    first = gradebook(course)
+    again = autograde(course, "--student=s02", "--force", timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "graded 0, 1 from stored results" in again.stderr, again.stderr[-2000:]
+    assert "grading on" not in again.stderr  # no engine started: nothing to grade
+    assert gradebook(course) == first
+    assert "Submissions with problems" in again.stdout  # the summary, always
+    with open(course / "autograder" / "checks" / f"test_{SPEC.name}.py", "a") as checks:
+        checks.write("\n# the instructor edits a hidden check\n")
+    edited = autograde(course, "--student=s02", "--force", timeout=600)
+    assert edited.returncode == 0, edited.stderr[-3000:]
+    assert "graded 1, 0 from stored results" in edited.stderr, edited.stderr[-2000:]  # not the old verdict
+    assert gradebook(course) == first
 
 
 def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
@@ -174,10 +188,10 @@ def test_a_submission_that_hits_a_time_limit_is_graded_again_alone_and_told_so(c
     results = grade_class([Submission.from_path(path, SPEC.folder, source=source) for path in (slow, quick)],
                           limits, workers=2)
     slow_result, quick_result = results
-    assert slow_result["attempt"] == 2 and slow_result["timed_out"]
-    assert any("graded again, alone" in p for p in slow_result["problems"])
-    assert slow_result["score"] == 2  # the work around the slow cell still counts
-    assert quick_result["attempt"] == 1 and quick_result["score"] == 2
+    assert slow_result.attempt == 2 and slow_result.timed_out
+    assert any("graded again, alone" in p for p in slow_result.problems)
+    assert slow_result.score == 2  # the work around the slow cell still counts
+    assert quick_result.attempt == 1 and quick_result.score == 2
 
 
 def test_cuda_assignments_ask_for_a_gpu_worker_and_run_on_cpu_when_there_is_none(course, caplog):
@@ -232,7 +246,7 @@ def test_formgraders_single_autograde_grades_through_the_engine(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     reply = json.loads(run.stdout.strip().splitlines()[-1])
     assert reply["success"], reply.get("error", "")[-3000:]
-    assert "grading 1 submissions" in reply["log"]
+    assert "1 submissions, 1 without a stored result" in reply["log"]
     assert {student for student, _ in gradebook(course)} == {"s02"}
     assert gradebook(course)[("s02", LEVELS[0])] == 2
 
@@ -277,8 +291,8 @@ def test_one_workers_kernels_share_nothing(course):
         nbf.write(nb, path)
         paths.append(path)
     results = grade_class([Submission.from_path(p, SPEC.folder) for p in paths], SHORT, workers=1)
-    assert results[0]["worker"] == results[1]["worker"]  # the same worker, so the same factory
-    printed = "".join(o.get("text", "") for o in results[1]["outputs"][0])
+    assert results[0].worker == results[1].worker  # the same worker, so the same factory
+    printed = "".join(o.get("text", "") for o in results[1].outputs[0])
     assert "UNMOUNTED []" in printed, printed
     assert "CAPS ['0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000', "\
         "'0000000000000000']" in printed, printed  # inheritable, permitted, effective, bounding, ambient

@@ -41,7 +41,7 @@ def course(tmp_path_factory):
     return course, exchange, env
 
 
-def test_autograde_progress_counts_the_skipped_submissions(course):
+def test_autograde_counts_the_class_and_says_what_nbgrader_left(course):
     course, _, env = course
     demo.submit(course, "ann", A, [A.levels[0].name])
     demo.submit(course, "ben", A)
@@ -50,8 +50,9 @@ def test_autograde_progress_counts_the_skipped_submissions(course):
     demo.submit(course, "cat", A, [lv.name for lv in A.levels])
     status, out = run(course, "nbgrader", "autograde", A.folder, env=env)
     assert status == 0, out
-    assert "grading 1 submissions (skipped 2 already graded)" in out, out
-    assert "[3/3]" in out and "[1/1]" not in out, out  # before: "[1/1]", ann and ben not counted
+    assert "3 submissions, 1 without a stored result" in out, out
+    assert "[1/3]" in out and "[1/1]" not in out, out  # of the class found, not only of what is graded
+    assert "graded 1, 0 from stored results, 2 left by nbgrader (already graded or excluded)" in out, out
 
 
 @pytest.mark.parametrize("course_submit", [True, False], ids=["course", "stock"])

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 import course_config
+from autograder.engine.result import Result
 from autograder.tools import demo
 from tests.conftest import GRADERS, as_user, give_to, ordinary_user, require_sandbox
 
@@ -92,10 +93,10 @@ def grade(notebook: Path, user: str = "", python: str = sys.executable, **env):
 
 def probe_report(run) -> tuple:
     assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout)
-    text = "".join(o.get("text", "") for cell in result["outputs"] for o in cell)
+    result = Result.from_json(run.stdout)
+    text = "".join(o.get("text", "") for cell in result.outputs for o in cell)
     report = json.loads(text.split("PROBE ", 1)[1].splitlines()[0])
-    print(f"PROBE {report} [{result['isolation']['layers']}]")  # shown with pytest -s
+    print(f"PROBE {report} [{result.isolation['layers']}]")  # shown with pytest -s
     return report, result
 
 
@@ -107,7 +108,7 @@ def test_as_root_everything_is_bounded(probe_notebook):
     assert (report["allocated_6_gib"], report["reached_grader_port"], report["course_root_visible"]) == \
         (False, False, False)
     assert report["uid"] != 0 and report["processes_started"] < 100
-    assert "bwrap=on" in result["isolation"]["layers"] and "user=coursejudge" in result["isolation"]["layers"]
+    assert "bwrap=on" in result.isolation["layers"] and "user=coursejudge" in result.isolation["layers"]
 
 
 def test_as_an_ordinary_user_everything_is_bounded(probe_notebook):
@@ -118,7 +119,7 @@ def test_as_an_ordinary_user_everything_is_bounded(probe_notebook):
     assert report["allocated_6_gib"] is False
     assert report["processes_started"] < 100  # counted in the sandbox's own user namespace
     assert report["reached_grader_port"] is False and report["course_root_visible"] is False
-    assert "user=self" in result["isolation"]["layers"] and "processes=per-sandbox" in result["isolation"]["layers"]
+    assert "user=self" in result.isolation["layers"] and "processes=per-sandbox" in result.isolation["layers"]
 
 
 def test_without_bubblewrap_grading_is_refused_by_default(probe_notebook):
@@ -133,8 +134,8 @@ def test_without_bubblewrap_when_allowed_what_is_left_still_binds_and_it_says_so
     user = ordinary_user() if who == "ordinary user" else ""
     report, result = probe_report(grade(probe_notebook, user, COURSE_BWRAP="no-such-bwrap",
                                         COURSE_ALLOW_UNISOLATED="1"))
-    assert result["isolation"]["warnings"] and "unisolated" in result["isolation"]["warnings"][0]
-    assert "bwrap=OFF" in result["isolation"]["layers"]
+    assert result.isolation["warnings"] and "unisolated" in result.isolation["warnings"][0]
+    assert "bwrap=OFF" in result.isolation["layers"]
     assert report["allocated_6_gib"] is False  # prlimit still binds
     assert report["processes_started"] < 100  # the judge user's limit (root), or this user's own
     assert report["uid"] != 0
@@ -171,7 +172,7 @@ def test_where_user_namespaces_are_refused_the_verdict_says_exactly_what_is_off(
     assert "uid map: Permission denied" in refused.stderr and "bwrap=OFF" in refused.stderr
 
     report, result = probe_report(grade(probe_notebook, COURSE_BWRAP=str(bwrap), COURSE_ALLOW_UNISOLATED="1"))
-    warning = result["isolation"]["warnings"][0]
+    warning = result.isolation["warnings"][0]
     assert "user namespaces are refused" in warning
     assert "off: file isolation (the course's files were readable), network isolation, PID namespace" in warning
     assert "still on: prlimit" in warning and report["allocated_6_gib"] is False
@@ -226,11 +227,11 @@ def test_a_venv_from_an_interpreter_the_sandbox_hides_works_inside_it(probe_note
     finally:
         shutil.rmtree(venv.parent, ignore_errors=True)
     for report, result in (fresh, forked):
-        assert "bwrap=on" in result["isolation"]["layers"], result["isolation"]
+        assert "bwrap=on" in result.isolation["layers"], result.isolation
         assert report["python"] == str(venv.parent / ".pyenv" / "versions" / "3.11-course")
         assert report["course_root_visible"] is False and report["allocated_6_gib"] is False
         assert report["beside_python_visible"] is False  # only the interpreter and the venv were bound
-    assert forked[1]["timings"]["kernel_start_s"] < fresh[1]["timings"]["kernel_start_s"]
+    assert forked[1].timings["kernel_start_s"] < fresh[1].timings["kernel_start_s"]
 
 
 ON_A_WORKER = """
@@ -241,7 +242,7 @@ from autograder.engine.classroom import grade_class
 from autograder.engine.submission import Submission
 spec = course_config.assignment(sys.argv[2])
 first, second = (Submission.from_path(Path(sys.argv[1]), spec.folder, name) for name in ("warm-up", "probe"))
-print(json.dumps(grade_class([first, second], workers=1)[1]))
+print(grade_class([first, second], workers=1)[1].to_json())
 """
 
 

@@ -1,7 +1,9 @@
 """The grading engine: one submission in, one result out; a class as one Dask task per submission.
 
   submission  a submission as plain values (notebook bytes, files) and the key of what runs
-  grade_one   one submission → one JSON-serialisable result (a worker's task; a command too)
+  grade_one   one submission → one result (a worker's task; a command too)
+  result      a result as typed values (Result, Level, Check), JSON in and out
+  store       results by key on disk (run key + grader version), written atomically
   classroom   a class on Dask: a local cluster here or an existing scheduler; results back
   channel     the cluster's own channel: mutual TLS on every Dask connection, no HTTP listener
   kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after

@@ -25,6 +25,7 @@ import course_config
 from autograder.engine import channel
 from autograder.engine.grade_one import failed_result, grade_one
 from autograder.engine.kernel_factory import KernelFactories
+from autograder.engine.result import Result
 from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine.submission import Submission
 from autograder.messages import t
@@ -41,12 +42,17 @@ class ClassGrading:
         if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
             self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
         else:
-            self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
+            self.cluster = _local_cluster(workers or min(course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
         self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
         for submission in submissions:
+            self.submit(submission)
+
+    def submit(self, submission: Submission):
+        """Start grading `submission` now (its result: `result`)."""
+        if submission not in self.futures:
             self.futures[submission] = self._submit(submission)
 
     def _refuse_unsandboxed_workers(self):
@@ -62,15 +68,15 @@ class ClassGrading:
         kind = "local cluster (TLS)" if self.cluster else self.client.scheduler.address
         return f"{kind}, {workers} worker{'s' * (workers != 1)}"
 
-    def result(self, submission: Submission) -> dict:
+    def result(self, submission: Submission) -> Result:
         """The result of `submission` (submitted now if it was not among the class's)."""
         future = self.futures.pop(submission, None) or self._submit(submission)
         result = self._gather(submission, future)
-        if result["timed_out"] and submission.attempt == 1:  # perhaps the load: once more, alone
+        if result.timed_out and submission.attempt == 1:  # perhaps the load: once more, alone
             wait(list(self.futures.values()))
             again = replace(submission, attempt=2)
             result = self._gather(again, self._submit(again))
-            result["problems"].append(t("评分时遇到时间限制：已在机器空闲时单独重新评分一次，以第二次结果为准",
+            result.problems.append(t("评分时遇到时间限制：已在机器空闲时单独重新评分一次，以第二次结果为准",
                                         "a time limit was hit: the submission was graded again, alone on an "
                                         "idle grader, and this second result counts"))
         return result
@@ -102,7 +108,7 @@ class ClassGrading:
                                    "no grading worker has a GPU: assignments with device=\"cuda\" are graded on CPU"))
         return self._gpu
 
-    def _gather(self, submission, future) -> dict:
+    def _gather(self, submission, future) -> Result:
         try:
             return future.result()
         except Exception as error:  # the worker kept dying, or the engine failed: a zero and why

@@ -6,14 +6,7 @@
 The student's cells run once in a fresh sandboxed kernel (never the check cells); the
 assignment's hidden checks run here, beside it, reaching the student's code through plain data
 only; then the kernel, its sandbox and its folders are destroyed. Nothing survives from one call
-to the next. The result is plain JSON-serialisable data:
-
-    {"assignment", "student", "attempt", "key", "notebook_sha256", "device",
-     "score", "max_score", "levels": {name: {"level", "points", "score", "problem",
-                                             "checks": [{"name", "passed", "input", "expected", "got", "message"}]}},
-     "outputs": [[output, ...] per executed cell], "problems": [...], "timed_out": bool,
-     "isolation": {"layers", "warnings"}, "timings": {"kernel_start_s", "cells_s", "checks_s", "total_s",
-                                                      "cpu_s"}, "worker"}
+to the next. The result is a `Result` (autograder/engine/result.py: typed, JSON in and out).
 """
 import argparse
 import hashlib
@@ -21,23 +14,23 @@ import json
 import os
 import resource
 import socket
-import sys
 import time
 from pathlib import Path
 
 import course_config
 from autograder.coursekit import STUDENT_FILE
 from autograder.engine import channel
-from autograder.engine.judge import LevelResult, judge
+from autograder.engine.judge import grader_version, judge
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.kernel_factory import worker_factory
+from autograder.engine.result import Level, Result
 from autograder.engine.sandbox import SandboxUnavailable
 from autograder.engine.session import KernelSession, KernelStudent
 from autograder.engine.submission import Submission, executed_cells, is_check_cell, read_notebook, run_key
 from autograder.messages import t
 
 
-def grade_one(submission: Submission, limits=course_config.LIMITS, device: str = "cpu") -> dict:
+def grade_one(submission: Submission, limits=course_config.LIMITS, device: str = "cpu") -> Result:
     """The result of grading `submission` (see the module's docstring). device: "cpu" or "cuda"
     (the checks' device; "cuda" falls back to CPU, with a note, where this worker has none).
     On a Dask worker its kernel is forked from the worker's kernel factory."""
@@ -64,7 +57,7 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
     timings["total_s"] = time.monotonic() - started
     timings["cpu_s"] = _cpu_seconds() - cpu_started
     return _result(submission, nb, device=device, score=sum(result.score for result in levels.values()),
-                   levels={name: result.as_dict() for name, result in levels.items()},
+                   levels=levels, grader=grader_version(spec.name),
                    outputs=[cell.get("outputs", []) for cell in executed_cells(nb)],
                    problems=problems + device_note, timed_out=timed_out,
                    isolation=isolation,
@@ -72,24 +65,25 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
                    worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
-def failed_result(submission: Submission, reason: str) -> dict:
+def failed_result(submission: Submission, reason: str) -> Result:
     """The result of a submission that could not be graded at all (its worker kept dying...):
     every level 0, with the reason."""
     nb, problems = read_notebook(submission.notebook)
     problems = list(submission.notes) + problems
     levels = course_config.assignment(submission.assignment).levels
     return _result(submission, nb, device="", score=0.0,
-                   levels={lv.name: LevelResult(lv.name, lv.points, problem=reason).as_dict() for lv in levels},
+                   levels={lv.name: Level(lv.name, lv.points, problem=reason) for lv in levels},
                    outputs=[], problems=problems + [reason], timed_out=False,
                    isolation={"layers": "", "warnings": []}, timings={}, worker="")
 
 
-def _result(submission: Submission, nb, **fields) -> dict:
+def _result(submission: Submission, nb, **fields) -> Result:
     """A result: what names the submission and the code that ran, then `fields`."""
     spec = course_config.assignment(submission.assignment)
-    return {"assignment": spec.folder, "student": submission.student, "attempt": submission.attempt,
-            "key": run_key(nb, submission.files), "notebook_sha256": hashlib.sha256(submission.notebook).hexdigest(),
-            "max_score": float(sum(level.points for level in spec.levels)), **fields}
+    return Result(spec.folder, submission.student, run_key(nb, submission.files),
+                  float(sum(level.points for level in spec.levels)), attempt=submission.attempt,
+                  notebook_sha256=hashlib.sha256(submission.notebook).hexdigest(),
+                  **fields)
 
 
 def _device(requested: str) -> tuple:
@@ -123,16 +117,15 @@ def main(argv=None):
     except SandboxUnavailable as refusal:
         raise SystemExit(str(refusal))
     if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
-    print(f"{result['student']} / {result['assignment']}: {result['score']:g}/{result['max_score']:g} "
-          f"[{result['isolation']['layers']}] {result['timings']['total_s']:.1f} s")
-    for name, level in result["levels"].items():
-        passed = sum(check["passed"] for check in level["checks"])
-        print(f"  {name:<28} {level['score']:>5g}/{level['points']:g}  {passed}/{len(level['checks'])} checks"
-              + (f"  ! {level['problem']}" if level["problem"] else ""))
-    for problem in result["problems"]:
+    print(f"{result.student} / {result.assignment}: {result.score:g}/{result.max_score:g} "
+          f"[{result.isolation['layers']}] {result.timings['total_s']:.1f} s")
+    for name, level in result.levels.items():
+        passed = sum(check.passed for check in level.checks)
+        print(f"  {name:<28} {level.score:>5g}/{level.points:g}  {passed}/{len(level.checks)} checks"
+              + (f"  ! {level.problem}" if level.problem else ""))
+    for problem in result.problems:
         print(f"  ! {problem}")
 
 

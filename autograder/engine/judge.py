@@ -2,13 +2,12 @@
 
 The checks are pytest tests in `autograder/checks/test_<assignment>.py`, each marked with its
 level. The judge runs them with pytest in this (trusted) process, passing the `student`, `rng`
-and `device` fixtures through a plugin, and turns the outcomes into one `LevelResult` per level:
+and `device` fixtures through a plugin, and turns the outcomes into one `Level` per level:
 score = points x (checks passed / checks run), never more than the points, never NaN.
 """
+import functools
 import hashlib
-import math
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,43 +16,30 @@ import torch
 import course_config
 from autograder import checking
 from autograder.checking import CheckFailed
+from autograder.engine.result import Check, Level
 from autograder.engine.student import Student, StudentError
 from autograder.messages import t
 
 CHECKS = Path(__file__).parents[1] / "checks"
 
 
-@dataclass
-class CheckResult:
-    name: str  # the check's docstring, first line
-    passed: bool
-    input: str = ""  # the calls the check made
-    expected: str = ""
-    got: str = ""
-    message: str = ""  # what it likely means (empty when passed)
-    answer_key: bool = False  # expected is the same for every student: shown only if SHOW_EXPECTED
-    message_without_answer: str = ""  # the message, less the answer (for answer keys)
+# What decides a verdict besides the student's code: the grader's own code, the hidden checks with
+# their data, the references and the known mistakes (not the instructor's tools or 查重).
+GRADER_FILES = [(course_config.ROOT / folder, pattern) for folder, pattern in (
+    ("autograder", "*.py"), ("autograder/engine", "*.py"), ("autograder/checks", "**/*"),
+    ("reference_solutions", "**/*.py"))]
 
 
-@dataclass
-class LevelResult:
-    level: str
-    points: float
-    checks: list = field(default_factory=list)
-    problem: str = ""  # why the level could not be checked at all (e.g. a dead kernel)
-
-    @property
-    def score(self) -> float:
-        """points x the fraction of checks passed, rounded down to 0.01: a float in [0, points]."""
-        if not self.checks or self.problem:
-            return 0.0
-        passed = sum(c.passed for c in self.checks) / len(self.checks)
-        score = math.floor(self.points * passed * 100 + 1e-9) / 100
-        return float(min(max(score, 0.0), self.points))
-
-    def as_dict(self) -> dict:
-        """Plain data (JSON): what a grading result carries for this level."""
-        return {**asdict(self), "score": self.score}
+@functools.cache
+def grader_version(assignment: str) -> str:
+    """sha256 of what grades `assignment` here: its declaration (levels, points, seed), the limits,
+    and the GRADER_FILES. A stored result of another version is graded again (store.py)."""
+    digest = hashlib.sha256(repr((course_config.assignment(assignment), course_config.LIMITS)).encode())
+    for folder, pattern in GRADER_FILES:
+        for path in sorted(p for p in folder.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(b"\0" + f"{folder.name}/{path.relative_to(folder)}".encode() + b"\0"
+                          + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def checks_file(assignment: str) -> Path:
@@ -61,11 +47,11 @@ def checks_file(assignment: str) -> Path:
 
 
 def judge(assignment: str, student: Student, device: str = "cpu", levels=None, student_id: str = "") -> dict:
-    """{level: LevelResult} for the assignment's levels (or only `levels`). student_id: whose
+    """{level: Level} for the assignment's levels (or only `levels`). student_id: whose
     submission it is (quiz variants: the order of each student's options); "" for the seed's order."""
     spec = course_config.assignment(assignment)
     wanted = [lv for lv in spec.levels if levels is None or lv.name in levels]
-    results = {lv.name: LevelResult(lv.name, lv.points) for lv in wanted}
+    results = {lv.name: Level(lv.name, lv.points) for lv in wanted}
     plugin = _JudgePlugin(student, device, spec.seed, results, student_id)
     args = [str(checks_file(assignment)), "-p", "no:cacheprovider", "-p", "no:terminal",
             "-p", "no:warnings", "-p", "no:stepwise", "-p", "no:unraisableexception",
@@ -122,7 +108,7 @@ class _JudgePlugin:
 
     def _record(self, item, call, report):
         doc = (item.obj.__doc__ or item.name).strip().splitlines()[0]
-        result = CheckResult(doc, report.passed, "; ".join(self._student.calls)[:300],
+        result = Check(doc, report.passed, "; ".join(self._student.calls)[:300],
                              checking.trace.expected, checking.trace.got)
         error = call.excinfo.value if call.excinfo else None
         result.answer_key = checking.trace.answer_key

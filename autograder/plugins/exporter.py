@@ -1,43 +1,69 @@
-"""The exporter nbgrader's Autograde creates once per command: it reads each submission and
-holds the command's class grading.
+"""The exporter nbgrader's Autograde creates once per command: it reads each submission and gives
+JudgeSubmission its result, from the result store (autograder/engine/store.py) when that code
+was graded before, from the engine when not.
 
 - An unreadable submitted notebook (bad JSON, not nbformat) becomes an empty notebook carrying
   the reason, so nbgrader restores the check cells and the submission scores 0 with that reason
   instead of stopping the command.
-- On the first notebook, every submission this command will grade (nbgrader's own list, with
-  its --student, --force and up-to-date rules) goes to the engine at once: one Dask task each.
-  nbgrader then walks them in its order and JudgeSubmission takes each one's result.
+- The command's grading has an explicit start and end: it wraps nbgrader's `convert_notebooks`
+  (the command's whole walk over submissions). At the start, the class's submissions whose key
+  is not in the store go to the engine at once (one Dask task each): an optimisation only, read
+  from nbgrader's public course-directory settings; nbgrader still decides what it grades, and a
+  submission the prefetch did not foresee is simply graded when it comes. At the end the engine
+  stops and the summary (with the submissions that had problems) is printed, whatever nbgrader
+  skipped or failed.
 """
-import json
-import re
+import glob
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 
 import course_config
+from autograder.engine import nofollow
 from autograder.engine.channel import ChannelRefused
 from autograder.engine.classroom import ClassGrading
+from autograder.engine.judge import grader_version
+from autograder.engine.result import Result
 from autograder.engine.sandbox import SandboxUnavailable
-from autograder.engine import nofollow
+from autograder.engine.store import ResultStore
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, Submission, read_notebook, run_key
-from autograder.plugins import left_out
 from autograder.messages import t
+from autograder.plugins import left_out
 
 PROBLEMS_KEY = "course_judge_problems"  # notebook metadata: problems found before grading
 FALLBACK_KEY = "course_graded_as_empty"  # notebook metadata: nbgrader's steps failed on the submission
-RESULTS = "grading_results"  # the course's folder of results, one JSON per submission
+RESULTS = "grading_results"  # the course's folder of results (autograder/engine/store.py)
 
 
 class GradingExporter(NotebookExporter):
-    _grading = None
-    _total = _pending = 0  # this command's submissions; those whose result is not yet taken
-    _problems = ()  # (student, assignment, [reasons]) of this command, printed at its end
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.store = ResultStore(Path(self.parent.coursedir.root) / RESULTS)
+        self.engine = None  # a ClassGrading, started on the first result the store does not have
+        self.found = []  # the class's submissions at the start (for the progress line)
+        self.given = {"graded": 0, "reused": 0}
+        self.problems = []  # (student, assignment, [reasons]), printed at the end
+        walk = self.parent.convert_notebooks
+
+        def convert_notebooks():  # nbgrader's walk over the command's submissions, inside our start/end
+            with self.grading():
+                walk()
+        self.parent.convert_notebooks = convert_notebooks
+
+    @contextmanager
+    def grading(self):
+        """The command's grading: prefetch what the store lacks; at the end, stop and summarise."""
+        try:
+            self._prefetch()
+            yield
+        finally:
+            self.finish()
 
     def from_file(self, file_stream, resources=None, **kw):
-        if self._grading is None:  # the command's first notebook: nbgrader has decided nothing else yet
-            self._start_grading()
         try:  # not only UTF-8 text; never through a link, never more than the budget
             nb, problems = read_notebook(nofollow.read_file(Path(file_stream.name), MAX_NOTEBOOK_BYTES))
         except OSError as error:
@@ -64,110 +90,97 @@ class GradingExporter(NotebookExporter):
                 f"{str(error)[:120]}); graded as an empty submission")]
             return super().from_notebook_node(empty, resources, **kw)
 
-    def result(self, submitted: Submission, sanitised_nb, files) -> dict:
-        """The engine's result for `submitted`, a submission of this command, as nbgrader will
-        record it: if nbgrader's sanitised notebook (with the `files` of its autograded folder) runs
-        other code than the submitted one (a restored locked cell, a duplicated check cell made
-        plain), the sanitised one is graded."""
-        result = self._grading.result(submitted)
-        if result["key"] != run_key(sanitised_nb, files):
-            self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook",
-                          submitted.student)
-            sanitised = replace(submitted, notebook=nbformat.writes(sanitised_nb).encode(), files=files,
-                                attempt=result["attempt"] + 1)
-            result = self._grading.result(sanitised)
-        self._pending -= 1
-        self._save(result)
-        if result["problems"]:
-            self._problems.append((result["student"], result["assignment"], result["problems"]))
-        if self._pending <= 0:
-            self.finish()
+    def result(self, assignment: str, student: str, sanitised_nb, files) -> Result:
+        """The result of the code nbgrader's sanitised notebook runs (with the `files` of its
+        autograded folder): the store's when that key is there, else graded now (the submitted
+        notebook where it runs the same code, else the sanitised one: a restored locked cell,
+        a duplicated check cell made plain)."""
+        key = run_key(sanitised_nb, files)
+        result = self.store.get(assignment, student, key, grader_version(assignment))
+        if result is not None:
+            self.given["reused"] += 1
+        else:
+            submitted = self.submitted(assignment, student)
+            submission = submitted.submission
+            if submitted.key != key:
+                self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook", student)
+                submission = replace(submission, notebook=nbformat.writes(sanitised_nb).encode(), files=files)
+            result = self._engine().result(submission)
+            self.store.put(result)
+            self.given["graded"] += 1
+        if result.problems:
+            self.problems.append((result.student, result.assignment, result.problems))
         return result
 
-    def _save(self, result: dict):
-        """The result, less the cells' outputs, as grading_results/<assignment>/<student>.json in
-        the course (for the report; beside the gradebook, never in a student's folder)."""
-        path = Path(self.parent.coursedir.root) / RESULTS / result["assignment"] / f"{result['student']}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({k: v for k, v in result.items() if k != "outputs"}, ensure_ascii=False, indent=1))
-
-    def _start_grading(self):
-        skipped = []
-        class_ = list(self._class_submissions(skipped))
-        # The progress line counts the submissions nbgrader skips (already graded) as done.
-        self._total, self._pending = len(class_) + len(skipped), len(class_)
-        try:
-            self._grading, self._problems = ClassGrading(class_, log=self.log), []
-        except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
-            self.log.error("%s", refusal)
-            raise SystemExit(2)
-        zh, en = ("", "")
-        if skipped:
-            zh, en = f"（跳过 {len(skipped)} 份已评分）", f" (skipped {len(skipped)} already graded)"
-        self.log.info(t(f"评分 {len(class_)} 份提交{zh}：{self._grading.where()}",
-                        f"grading {len(class_)} submissions{en} on {self._grading.where()}"))
-
     def progress(self) -> str:
-        """[ 7/40] ███░░░░░░░ (this command's submissions; those it skips, already graded, count as done)"""
-        total = self._total
-        done = total - max(self._pending, 0)
+        """[ 7/40] ███░░░░░░░: results given by this command, of the class's submissions found."""
+        total = max(len(self.found), sum(self.given.values()), 1)
+        done = sum(self.given.values())
         bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
         return f"[{done:>{len(str(total))}}/{total}] {bar}"
 
     def finish(self):
-        """Stop the cluster; list the submissions that had problems."""
-        if self._grading:
-            self._grading.close()
-        if self._problems:
-            print(f"\n== {t('有问题的提交', 'Submissions with problems')} ({len(self._problems)}):", flush=True)
-            for student, assignment, problems in self._problems:
-                print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
+        """Stop the engine (if it started); say what this command did, and which submissions had problems."""
+        if self.engine:
+            self.engine.close()
+            self.engine = None
+        skipped = max(len(self.found) - sum(self.given.values()), 0)
+        self.log.info(t(f"评分 {self.given['graded']} 份，{self.given['reused']} 份取自已有结果，"
+                        f"{skipped} 份 nbgrader 未处理（已评分或被排除）",
+                        f"graded {self.given['graded']}, {self.given['reused']} from stored results, "
+                        f"{skipped} left by nbgrader (already graded or excluded)"))
+        print(f"\n== {t('有问题的提交', 'Submissions with problems')} ({len(self.problems)})"
+              + (":" if self.problems else ""), flush=True)
+        for student, assignment, problems in self.problems:
+            print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
+        self.problems = []
 
-    def _class_submissions(self, skipped: list):
-        """What this command will grade: nbgrader's submitted notebooks that it will not skip (those
-        it will skip, already graded and unchanged, are appended to `skipped` as (assignment, student))."""
-        converter = self.parent
-        coursedir = converter.coursedir
-        pattern = coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>.*)", "(?P<assignment_id>.*)",
-                                        escape=True)
-        for folder in sorted(converter.assignments):
-            ids = _match(pattern, folder)
-            if ids is None or ids["student_id"] in (coursedir.student_id_exclude or "").split(","):
-                continue
-            if not _will_grade(converter, ids["assignment_id"], ids["student_id"], converter.assignments[folder]):
-                skipped.append((ids["assignment_id"], ids["student_id"]))
-                continue
-            for notebook in sorted(converter.assignments[folder]):
-                if Path(notebook).stem == course_config.assignment(ids["assignment_id"]).name:
-                    yield self.submitted(ids["assignment_id"], ids["student_id"])
+    def _engine(self, prefetch=()):
+        if self.engine is None:
+            try:
+                self.engine = ClassGrading(list(prefetch), log=self.log)
+            except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
+                self.log.error("%s", refusal)
+                raise SystemExit(2)
+            self.log.info(t(f"评分引擎：{self.engine.where()}", f"grading on {self.engine.where()}"))
+        return self.engine
 
-    def submitted(self, assignment: str, student: str) -> Submission:
+    def _prefetch(self):
+        """The class's submissions (nbgrader's public course-directory settings) whose result the
+        store lacks go to the engine now; nbgrader may still skip some (the results are kept)."""
+        coursedir = self.parent.coursedir
+        excluded = set((coursedir.student_id_exclude or "").split(","))
+        pattern = coursedir.format_path(coursedir.submitted_directory, coursedir.student_id, coursedir.assignment_id)
+        missing = []
+        for folder in sorted(glob.glob(pattern)):
+            student, assignment = Path(folder).parent.name, Path(folder).name
+            try:
+                name = course_config.assignment(assignment).name
+            except KeyError:
+                continue
+            if student in excluded or not (Path(folder) / f"{name}.ipynb").exists():
+                continue
+            self.found.append((assignment, student))
+            submitted = self.submitted(assignment, student)
+            if self.store.get(assignment, student, submitted.key, grader_version(assignment)) is None:
+                missing.append(submitted.submission)
+        self.log.info(t(f"{len(self.found)} 份提交，{len(missing)} 份无已有结果", f"{len(self.found)} submissions, "
+                        f"{len(missing)} without a stored result"))
+        if missing:
+            self._engine(missing)
+
+    def submitted(self, assignment: str, student: str) -> "Submitted":
         """A student's submitted notebook, with its folder's files and the source's on top (as
-        nbgrader's autograded/ folder will have them)."""
-        converter = self.parent
-        coursedir = converter.coursedir
+        nbgrader's autograded/ folder will have them), and its run key."""
+        coursedir = self.parent.coursedir
         notebook = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)) / \
             f"{course_config.assignment(assignment).name}.ipynb"
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         submission = Submission.from_path(notebook, assignment, student, source, ignore=coursedir.ignore)
-        return replace(submission, notes=tuple(left_out.notes(notebook.parent)) + submission.notes)
+        submission = replace(submission, notes=tuple(left_out.notes(notebook.parent)) + submission.notes)
+        return Submitted(submission, run_key(read_notebook(submission.notebook)[0], submission.files))
 
 
-def _match(pattern, folder):
-    found = re.match(pattern, folder)
-    return found.groupdict() if found else None
-
-
-def _will_grade(converter, assignment_id, student_id, notebooks) -> bool:
-    """nbgrader's init_destination decision, without its side effects (it deletes on --force)."""
-    coursedir = converter.coursedir
-    if student_id in (coursedir.student_id_exclude or "").split(","):
-        return False
-    dest = Path(converter._format_dest(assignment_id, student_id))
-    if converter.force or any(not (dest / Path(nb).name).exists() for nb in notebooks):
-        return True
-    new = coursedir.get_existing_timestamp(coursedir.format_path(coursedir.submitted_directory, student_id,
-                                                                 assignment_id))
-    old = coursedir.get_existing_timestamp(str(dest))
-    return new is not None and old is not None and new > old
-
+class Submitted(NamedTuple):
+    submission: Submission
+    key: str  # the run key of its code

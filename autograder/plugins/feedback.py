@@ -13,6 +13,7 @@ from latex2mathml.converter import convert
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 import course_config
+from autograder.engine.result import Level
 from autograder.plugins.render import VERDICT_KEY, verdict_outputs
 
 # $$display$$ first, then $inline$; code spans and fenced blocks are left as they are.
@@ -31,7 +32,7 @@ class CourseFeedback(NbGraderPreprocessor):
             for output in cell.get("outputs", []):
                 verdict = output.get("metadata", {}).get(VERDICT_KEY)
                 if verdict:
-                    cell.outputs = verdict_outputs(verdict["level"], verdict["notes"],
+                    cell.outputs = verdict_outputs(Level.from_dict(verdict["level"]), verdict["notes"],
                                                    show_expected=course_config.SHOW_EXPECTED)
                     break
         return nb, resources

@@ -10,6 +10,7 @@ import html
 import nbformat
 
 import course_config
+from autograder.engine.result import Level
 from autograder.messages import t
 
 VERDICT_KEY = "course_verdict"  # the table's output metadata: {"level": ..., "notes": [...]}
@@ -20,12 +21,12 @@ _CODE = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"
 _WIDTHS = ("18%", "34%", "20%", "20%", "8%")  # check, input, expected, got, result
 
 
-def verdict_outputs(level: dict, problems=(), show_expected=None) -> list:
-    """[display_data (table), execute_result (score)] for one level of a grading result
-    (`LevelResult.as_dict()`: level, points, score, problem, checks). show_expected: whether
-    answer keys are shown (default: course_config.SHOW_EXPECTED)."""
+def verdict_outputs(result: Level, problems=(), show_expected=None) -> list:
+    """[display_data (table), execute_result (score)] for one level of a grading result.
+    show_expected: whether answer keys are shown (default: course_config.SHOW_EXPECTED)."""
     if show_expected is None:
         show_expected = course_config.SHOW_EXPECTED
+    level = result.as_dict()
     notes = ([level["problem"]] if level["problem"] else []) + list(problems)
     checks = [_shown(check, show_expected) for check in level["checks"]]
     table = nbformat.v4.new_output("display_data", data={"text/plain": _text(level, checks, notes),

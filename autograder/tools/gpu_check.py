@@ -49,7 +49,7 @@ def grade(course: Path, student: str, device: str, edit=None) -> dict:
 
 def ran_on(result) -> str:
     """The device the probe cell's tensor was on ("" where the cell failed)."""
-    text = "".join(output.get("text", "") for cell in result["outputs"] for output in cell)
+    text = "".join(output.get("text", "") for cell in result.outputs for output in cell)
     return text.split("DEVICE-PROBE ", 1)[1].split()[0] if "DEVICE-PROBE " in text else ""
 
 
@@ -70,20 +70,20 @@ def main(argv=None) -> int:
         wrong = grade(course, "gates_use_tanh", device, gates_use_tanh)
     failures = []
     for name, result in (("reference", reference), ("gates_use_tanh", wrong)):
-        print(f"{name:<16} {result['score']:g}/{result['max_score']:g}  checks on {result['device']}, "
-              f"kernel on {ran_on(result) or '?'}  [{result['isolation']['layers']}]  "
-              f"{result['timings'].get('total_s', 0):.1f} s")
-        for problem in result["problems"]:
+        print(f"{name:<16} {result.score:g}/{result.max_score:g}  checks on {result.device}, "
+              f"kernel on {ran_on(result) or '?'}  [{result.isolation['layers']}]  "
+              f"{result.timings.get('total_s', 0):.1f} s")
+        for problem in result.problems:
             print(f"    ! {problem}")
-        if result["device"] != device or ran_on(result) != device:
-            failures.append(f"{name}: the checks ran on {result['device']!r}, the kernel on {ran_on(result)!r}, "
+        if result.device != device or ran_on(result) != device:
+            failures.append(f"{name}: the checks ran on {result.device!r}, the kernel on {ran_on(result)!r}, "
                             f"not {device!r}")
-    if reference["score"] != reference["max_score"]:
-        failures.append(f"the reference got {reference['score']:g}/{reference['max_score']:g}, not full marks")
-    lstm = wrong["levels"]["lstm"]
-    if lstm["score"] >= lstm["points"] or wrong["score"] >= reference["score"]:
-        failures.append(f"the known-wrong LSTM was not caught (lstm {lstm['score']:g}/{lstm['points']:g}, "
-                        f"total {wrong['score']:g})")
+    if reference.score != reference.max_score:
+        failures.append(f"the reference got {reference.score:g}/{reference.max_score:g}, not full marks")
+    lstm = wrong.levels["lstm"]
+    if lstm.score >= lstm.points or wrong.score >= reference.score:
+        failures.append(f"the known-wrong LSTM was not caught (lstm {lstm.score:g}/{lstm.points:g}, "
+                        f"total {wrong.score:g})")
     for failure in failures:
         print(f"FAIL {failure}", file=sys.stderr)
     print("gpu-check: " + ("FAILED" if failures else f"passed on {device}"))

@@ -1,0 +1,72 @@
+"""Results by key: what the engine computed for (assignment, student, run key), kept on disk.
+
+    store = ResultStore(course / "grading_results")
+    store.put(result)                      # <root>/<assignment>/<student>/<run key>.json (with outputs)
+                                           # and <root>/<assignment>/<student>.json (the latest, for the report)
+    store.get(assignment, student, key, grader)  # the Result, or None
+
+The run key hashes exactly the code the kernel runs and the files it sees (submission.py), and the
+grader version what judges it (the checks, references, limits: judge.grader_version), so a hit is
+the result nbgrader would get by grading again. Every write is atomic: a temporary file in
+the same folder, fsync, os.replace, fsync of the folder. A process killed at any moment (kill -9)
+leaves the old file or the new one, never half of one; a file that does not parse counts as none.
+"""
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from autograder.engine.result import Result
+
+_NAME = re.compile(r"^[^/\0]{1,200}$")  # one path component: an nbgrader id, a sha256
+
+
+class ResultStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def get(self, assignment: str, student: str, key: str, grader: str):
+        """The stored Result of this code judged by this `grader` (judge.grader_version), or None:
+        absent, unreadable, another key inside, another grader's, or one that hit a time limit
+        (it depended on the machine's load: measured again)."""
+        path = self._path(assignment, student, key)
+        try:
+            result = Result.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None
+        if result.key != key or not grader or result.grader != grader or result.timed_out:
+            return None
+        return result
+
+    def put(self, result: Result) -> Path:
+        """Keep `result` under its key, and as its student's latest (less the cells' outputs)."""
+        path = self._path(result.assignment, result.student, result.key)
+        write_atomic(path, result.to_json())
+        write_atomic(path.parent.with_suffix(".json"), result.to_json(outputs=False))
+        return path
+
+    def _path(self, assignment: str, student: str, key: str) -> Path:
+        for name in (assignment, student, key):
+            if not _NAME.match(name) or name in (".", ".."):
+                raise ValueError(f"not a name for the result store: {name!r}")
+        return self.root / assignment / student / f"{key}.json"
+
+
+def write_atomic(path: Path, text: str):
+    """`path` holds `text` entirely or keeps what it held: never a part of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)
