@@ -328,7 +328,7 @@ def test_no_student_process_outlives_grading(graded):
 def test_grading_twice_gives_the_same_scores(graded):
     """Graded again by the engine, not taken from the result store (its stored result removed)."""
     course, _, totals, _, user = graded
-    shutil.rmtree(course / "grading_results" / SPEC.folder / "monkeypatch_allclose")
+    shutil.rmtree(course / "grading_results" / "by_key" / SPEC.folder / "monkeypatch_allclose")
     run = nbgrader(course, user, "autograde", SPEC.folder, "--force", "--student=monkeypatch_allclose")
     assert "graded 1, 0 from stored results" in run.stdout + run.stderr, run.stderr[-2000:]
     again = sum(r[2] for r in demo.gradebook_rows(course, SPEC) if r[0] == "monkeypatch_allclose")

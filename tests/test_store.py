@@ -58,6 +58,9 @@ def test_the_store_keeps_results_by_assignment_student_and_run_key(tmp_path):
     assert store.get("01_multihead_attention", "carol", "k1", G) is None
     latest = json.loads((tmp_path / "01_multihead_attention" / "alice.json").read_text())
     assert latest["score"] == 1.0 and "outputs" not in latest  # the report's file
+    store.put(_result("alice.json", "k3"))  # a student whose id ends like a latest file: no clash
+    assert store.get("01_multihead_attention", "alice.json", "k3", G) and store.get(
+        "01_multihead_attention", "alice", "k1", G)
 
 
 def test_a_file_that_does_not_parse_or_names_another_key_is_a_miss(tmp_path):
@@ -141,7 +144,7 @@ def test_a_writer_killed_mid_write_leaves_no_half_written_result(tmp_path):
         writer.wait()
         writer.stdout.close()
         result = store.get("01_multihead_attention", "alice", "k", "g")
-        if result is not None or (tmp_path / "01_multihead_attention" / "alice" / "k.json").exists():
+        if result is not None or (tmp_path / "by_key" / "01_multihead_attention" / "alice" / "k.json").exists():
             assert result is not None, "a result file that does not parse: half-written"
             assert len(result.outputs[0][0]["text"]) == 2_000_000
             seen.add(result.attempt)
@@ -149,6 +152,5 @@ def test_a_writer_killed_mid_write_leaves_no_half_written_result(tmp_path):
         if latest.exists():
             json.loads(latest.read_text())  # whole too
     assert seen, "the writer never finished one write: the test proved nothing"
-    leftovers = list((tmp_path / "01_multihead_attention" / "alice").glob(".*.tmp"))
-    assert all(p.stat().st_size >= 0 for p in leftovers)  # temporary files may remain, never as results
-    assert not [p for p in (tmp_path / "01_multihead_attention" / "alice").glob("*.json") if p.name != "k.json"]
+    keyed = tmp_path / "by_key" / "01_multihead_attention" / "alice"
+    assert not [p for p in keyed.glob("*.json") if p.name != "k.json"]  # temporary files are never results

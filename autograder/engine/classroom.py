@@ -42,17 +42,12 @@ class ClassGrading:
         if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
             self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
         else:
-            self.cluster = _local_cluster(workers or min(course_config.WORKERS, max(len(submissions), 1)))
+            self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
         self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
         for submission in submissions:
-            self.submit(submission)
-
-    def submit(self, submission: Submission):
-        """Start grading `submission` now (its result: `result`)."""
-        if submission not in self.futures:
             self.futures[submission] = self._submit(submission)
 
     def _refuse_unsandboxed_workers(self):
@@ -77,8 +72,8 @@ class ClassGrading:
             again = replace(submission, attempt=2)
             result = self._gather(again, self._submit(again))
             result.problems.append(t("评分时遇到时间限制：已在机器空闲时单独重新评分一次，以第二次结果为准",
-                                        "a time limit was hit: the submission was graded again, alone on an "
-                                        "idle grader, and this second result counts"))
+                                     "a time limit was hit: the submission was graded again, alone on an "
+                                     "idle grader, and this second result counts"))
         return result
 
     def close(self):

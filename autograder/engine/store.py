@@ -1,7 +1,7 @@
 """Results by key: what the engine computed for (assignment, student, run key), kept on disk.
 
     store = ResultStore(course / "grading_results")
-    store.put(result)                      # <root>/<assignment>/<student>/<run key>.json (with outputs)
+    store.put(result)                      # <root>/by_key/<assignment>/<student>/<run key>.json (with outputs)
                                            # and <root>/<assignment>/<student>.json (the latest, for the report)
     store.get(assignment, student, key, grader)  # the Result, or None
 
@@ -42,14 +42,14 @@ class ResultStore:
         """Keep `result` under its key, and as its student's latest (less the cells' outputs)."""
         path = self._path(result.assignment, result.student, result.key)
         write_atomic(path, result.to_json())
-        write_atomic(path.parent.with_suffix(".json"), result.to_json(outputs=False))
+        write_atomic(self.root / result.assignment / f"{result.student}.json", result.to_json(outputs=False))
         return path
 
     def _path(self, assignment: str, student: str, key: str) -> Path:
         for name in (assignment, student, key):
             if not _NAME.match(name) or name in (".", ".."):
                 raise ValueError(f"not a name for the result store: {name!r}")
-        return self.root / assignment / student / f"{key}.json"
+        return self.root / "by_key" / assignment / student / f"{key}.json"  # apart: a student "x.json" is no folder
 
 
 def write_atomic(path: Path, text: str):
