@@ -12,6 +12,7 @@ A check is a pytest test in `autograder/checks/test_<assignment>.py`:
 The first docstring line names the check in the verdict table. A failed expectation raises
 `CheckFailed` with what was expected, what came, and what it likely means.
 """
+import math
 from contextvars import ContextVar
 
 import pytest
@@ -141,6 +142,16 @@ def expect_dropped_out(got, kept, p, *, rows=False, device="cpu", mistakes=(), w
                             f"{describe(scaled[index])} expected, got {describe(got[index])}"))
     raise CheckFailed(t(f"训练模式下 dropout({p}) 应丢弃约 {p:.0%} 的{zh}，得到 {dropped:.0%}",
                         f"in train mode dropout({p}) should drop about {p:.0%} of the {en}s, got {dropped:.0%}"))
+
+
+FALSE_REJECTION = 1e-6  # the most a statistical check may reject a right answer, per grading
+
+
+def rate_bound(n: int, delta: float = FALSE_REJECTION) -> float:
+    """How far the fraction of n independent draws may stray from its probability: Hoeffding's
+    P(|k/n - p| >= e) <= 2 exp(-2 n e^2), set to delta, gives e = sqrt(ln(2/delta) / (2n))
+    (0.084 for n = 1,024 at 1e-6), for any p."""
+    return math.sqrt(math.log(2 / delta) / (2 * n))
 
 
 def seeded(seed, compute):

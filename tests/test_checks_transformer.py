@@ -9,7 +9,7 @@ import course_config
 import reference_solutions.transformer as ref
 from autograder.checks import test_transformer as checks
 from autograder.tools.build import reference_sections, scaffold_cells
-from tests.checks_helpers import judge_source, judge_wrong, not_full_marks
+from tests.checks_helpers import judge_reference, judge_source, judge_wrong, not_full_marks
 from tests.conftest import devices
 from tests.seed_code import read
 
@@ -126,3 +126,46 @@ def test_quiz_shapes_are_what_pytorch_computes():
     output = attention(torch.randn(2, 5, 16), torch.randn(2, 7, 16), torch.randn(2, 7, 16), torch.tensor([3, 7]))
     assert tuple(attention.attention.attention_weights.shape) == ref.enc_dec_weights_shape
     assert tuple(output.shape) == ref.enc_dec_output_shape
+
+
+def test_the_add_norm_dropout_check_rejects_no_right_answer_over_2000_seeds():
+    """Its rate bound (checking.rate_bound) allows a false rejection with probability <= 1e-6 per
+    grading; the scale is exact. The reference's AddNorm (nn.Dropout) over 2,000 draws: none rejected."""
+    rng = torch.Generator().manual_seed(2026)
+    p, state, X, Y = checks.add_norm_dropout_case(rng)
+    module = ref.AddNorm(X.shape[-1], p)
+    module.load_state_dict(state)
+    module.train()
+    rejected = 0
+    with torch.no_grad(), torch.random.fork_rng():
+        for seed in range(2000):
+            torch.manual_seed(seed)
+            try:
+                checks.expect_rows_dropped_through_norm(module(X, Y), X, Y, state["ln.weight"], state["ln.bias"],
+                                                        p, "cpu")
+            except checks.CheckFailed:
+                rejected += 1
+    assert rejected == 0
+
+
+def test_a_hand_written_dropout_is_judged_on_its_scale_and_its_rate():
+    """Written by hand (its own random draws, not nn.Dropout's nor the known mistake's): right,
+    unscaled, half the rate; each told what was measured."""
+    def hand(rate, scale):
+        class AddNorm(ref.AddNorm):
+            def forward(self, X, Y):
+                if self.training:
+                    Y = Y * torch.bernoulli(torch.full_like(Y, 1 - rate(self.dropout.p))) * scale(self.dropout.p)
+                return self.ln(X + Y)
+        return AddNorm
+
+    def messages(cls):
+        level = judge_reference("transformer", ["add_norm"], AddNorm=cls)["add_norm"]
+        return [c.message for c in level.checks if c.name.startswith("训练模式、dropout=0.5") and not c.passed]
+
+    right = hand(lambda p: p, lambda p: 1 / (1 - p) if p < 1 else 0.0)
+    assert messages(right) == []
+    (unscaled,) = messages(hand(lambda p: p, lambda p: 1.0))
+    assert "kept elements scaled x1.00; expected x2 for p = 0.5" in unscaled
+    (half,) = messages(hand(lambda p: p / 2, lambda p: 1 / (1 - p / 2)))
+    assert "kept elements scaled x1.33" in half and "expected 50% ± 8%" in half

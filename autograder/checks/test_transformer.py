@@ -15,7 +15,9 @@ from torch import nn
 
 import course_config
 import reference_solutions.transformer as ref
-from autograder.checking import expect_close, expect_dropped_out, level, mistakes, seeded, seeded_call
+from autograder.checking import (CheckFailed, expect_close, expect_dropped_out, expect_shape_of, level, mistakes,
+                                 rate_bound, seeded, seeded_call, tolerance, trace)
+from autograder.messages import t
 from autograder.checks import quiz
 from reference_solutions.known_wrong.transformer import WRONG
 
@@ -149,6 +151,75 @@ def test_add_norm_dropout_on_the_sublayer(student, rng, device):
 def test_add_norm_list_shape_large_values(student, rng, device):
     """normalized_shape 为列表 [D]，数值较大 / normalized_shape given as a list [D], large values"""
     check_add_norm(student, rng, device, 4, 5, 8, 0.2, shape=[8], scale=10.0)
+
+
+def expect_rows_dropped_through_norm(got, X, Y, weight, bias, p, device, mistakes=()):
+    """`got` = LayerNorm(X + Dropout_p(Y)) in train mode, where each row of Y holds one non-zero:
+    every row is LN(X) (dropped) or LN(X + Y/(1-p)) (kept, rescaled), which settles the scale
+    exactly through the LayerNorm; the fraction of rows dropped is p within rate_bound."""
+    expect_shape_of(got, X)
+    atol, rtol = tolerance(device)
+    got = got.detach().cpu().float()
+    scale = 1 / (1 - p)
+    trace.expected = t(f"每行为 LN(X) 或 LN(X + Y×{scale:g})，约 {p:.0%} 为前者",
+                       f"each row LN(X) or LN(X + Y x {scale:g}), about {p:.0%} the first")
+
+    def rows_equal(scales):  # (K,) scales of Y -> (K, B, T): whether each row is LN(X + s Y)
+        outs = layer_norm(X + scales.view(-1, 1, 1, 1) * Y, weight, bias)  # (K, B, T, D)
+        return torch.isclose(got, outs, atol=atol, rtol=rtol).all(dim=-1)
+
+    dropped, kept = rows_equal(torch.tensor([0.0, scale]))
+    n = dropped.numel()
+    bound = rate_bound(n)
+    if (dropped | kept).all() and abs(dropped.float().mean().item() - p) <= bound:
+        return
+    named = {message for wrong, message in mistakes
+             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
+    if len(named) == 1:
+        raise CheckFailed(named.pop())
+    odd = ~(dropped | kept)  # (B, T) rows neither dropped nor kept with the right scale
+    if odd.any():  # the scale of Y each row took, to 0.01 (0 ... 4): what the student's dropout did
+        grid = torch.linspace(0, 4, 401)
+        outs = layer_norm(X + grid.view(-1, 1, 1, 1) * Y, weight, bias)  # (401, B, T, D)
+        error, best = (outs - got).abs().amax(dim=-1).min(dim=0)  # (B, T): the closest scale's
+        if not (error <= 0.05).all():
+            raise CheckFailed(t(f"训练模式下每行应为 LayerNorm(X) 或 LayerNorm(X + Y/(1-p))："
+                                f"{int(odd.sum())}/{n} 行两者都不是",
+                                f"in train mode each row is LayerNorm(X) or LayerNorm(X + Y/(1-p)): {int(odd.sum())} "
+                                f"of {n} rows are neither"))
+        scales = grid[best]  # (B, T)
+        dropped = scales == 0
+        measured = float(scales[~dropped].median()) if (~dropped).any() else 0.0
+        zh, en = [], []
+        if abs(measured - scale) > 0.01:
+            zh.append(f"保留的元素乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
+            en.append(f"kept elements scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
+        rate = dropped.float().mean().item()
+        if abs(rate - p) > bound:
+            zh.append(f"丢弃了 {n} 行中的 {rate:.0%}：应约为 {p:.0%} ± {bound:.0%}")
+            en.append(f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%}")
+        raise CheckFailed(t("；".join(zh), "; ".join(en)))
+    rate = dropped.float().mean().item()
+    raise CheckFailed(t(f"丢弃了 {n} 行中的 {rate:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}",
+                        f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%} for dropout({p})"))
+
+
+@level("add_norm")
+def test_add_norm_dropout_rate_and_scale(student, rng, device):
+    """训练模式、dropout=0.5：约一半的 Y 被丢弃，保留的乘以 1/(1-p) / train mode, dropout=0.5: about half of Y dropped, the kept scaled by 1/(1-p)"""  # noqa: E501
+    p, state, X, Y = add_norm_dropout_case(rng)
+    got, wrong = in_train_mode(student, rng, device, "add_norm", "AddNorm", (X.shape[-1], p), state, (X, Y))
+    expect_rows_dropped_through_norm(got, X, Y, state["ln.weight"], state["ln.bias"], p, device, wrong)
+
+
+def add_norm_dropout_case(rng, B=32, T=32, D=8, p=0.5):
+    """(p, state, X, Y): B x T rows (1,024), each row of Y one non-zero (|y| in [1, 3]), so that a
+    row is kept or dropped whole and LayerNorm cannot hide the scale."""
+    state = {"ln.weight": 1 + torch.randn(D, generator=rng) * 0.3, "ln.bias": torch.randn(D, generator=rng) * 0.3}
+    X = torch.randn(B, T, D, generator=rng)
+    size = (1 + 2 * torch.rand(B, T, 1, generator=rng)) * torch.sign(torch.randn(B, T, 1, generator=rng))
+    Y = torch.zeros(B, T, D).scatter_(-1, torch.randint(0, D, (B, T, 1), generator=rng), size)
+    return p, state, X, Y
 
 
 # ---------------------------------------------------------------- 3. PositionalEncoding

@@ -85,6 +85,25 @@ class AddNorm(ref.AddNorm):  # noqa: F811
         return self.dropout(self.ln(X + Y))
 
 
+@WRONG.wrong("add_norm", "dropout_not_rescaled",
+             "dropout 保留的元素没有乘以 1/(1-p)：训练时的期望值变小了，与评估模式不一致（nn.Dropout 会自动缩放）",
+             "dropout's kept elements were not scaled by 1/(1-p): the expected value shrinks in training and no "
+             "longer matches eval mode (nn.Dropout rescales by itself)")
+class AddNorm(ref.AddNorm):  # noqa: F811
+    def forward(self, X, Y):
+        if self.training:  # dropout written by hand: the right elements dropped, the kept ones left as they were
+            Y = Y * (torch.rand_like(Y) >= self.dropout.p).float()
+        return self.ln(X + Y)
+
+
+@WRONG.wrong("add_norm", "dropout_at_half_the_rate",
+             "dropout 的比例只有要求的一半：应丢弃约 p 的元素",
+             "dropout at half the asked rate: about a fraction p of the elements is dropped")
+class AddNorm(ref.AddNorm):  # noqa: F811
+    def forward(self, X, Y):
+        return self.ln(X + F.dropout(Y, self.dropout.p / 2, self.training))
+
+
 # ---------------------------------------------------------------- PositionalEncoding
 class _Encoding(ref.PositionalEncoding):
     """A PositionalEncoding whose table P comes from `table(max_len, num_hiddens)`."""
