@@ -177,31 +177,27 @@ def expect_rows_dropped_through_norm(got, X, Y, weight, bias, p, device, mistake
              if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
     if len(named) == 1:
         raise CheckFailed(named.pop())
-    odd = ~(dropped | kept)  # (B, T) rows neither dropped nor kept with the right scale
-    if odd.any():  # the scale of Y each row took, to 0.01 (0 ... 4): what the student's dropout did
+    neither = t(f"训练模式下每行应为 LayerNorm(X) 或 LayerNorm(X + Y/(1-p))：{int((~(dropped | kept)).sum())}/{n} "
+                f"行两者都不是", f"in train mode each row is LayerNorm(X) or LayerNorm(X + Y/(1-p)): "
+                f"{int((~(dropped | kept)).sum())} of {n} rows are neither")
+    measured = scale
+    if not (dropped | kept).all():  # the scale of Y each row took, to 0.01 (0 ... 4): what the dropout did
         grid = torch.linspace(0, 4, 401)
         outs = layer_norm(X + grid.view(-1, 1, 1, 1) * Y, weight, bias)  # (401, B, T, D)
         error, best = (outs - got).abs().amax(dim=-1).min(dim=0)  # (B, T): the closest scale's
         if not (error <= 0.05).all():
-            raise CheckFailed(t(f"训练模式下每行应为 LayerNorm(X) 或 LayerNorm(X + Y/(1-p))："
-                                f"{int(odd.sum())}/{n} 行两者都不是",
-                                f"in train mode each row is LayerNorm(X) or LayerNorm(X + Y/(1-p)): {int(odd.sum())} "
-                                f"of {n} rows are neither"))
-        scales = grid[best]  # (B, T)
-        dropped = scales == 0
-        measured = float(scales[~dropped].median()) if (~dropped).any() else 0.0
-        zh, en = [], []
-        if abs(measured - scale) > 0.01:
-            zh.append(f"保留的元素乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
-            en.append(f"kept elements scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
-        rate = dropped.float().mean().item()
-        if abs(rate - p) > bound:
-            zh.append(f"丢弃了 {n} 行中的 {rate:.0%}：应约为 {p:.0%} ± {bound:.0%}")
-            en.append(f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%}")
-        raise CheckFailed(t("；".join(zh), "; ".join(en)))
+            raise CheckFailed(neither)
+        dropped = grid[best] == 0
+        measured = float(grid[best][~dropped].median()) if (~dropped).any() else 0.0
     rate = dropped.float().mean().item()
-    raise CheckFailed(t(f"丢弃了 {n} 行中的 {rate:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}",
-                        f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%} for dropout({p})"))
+    zh, en = [], []
+    if abs(measured - scale) > 0.01:
+        zh.append(f"保留的元素乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
+        en.append(f"kept elements scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
+    if abs(rate - p) > bound:
+        zh.append(f"丢弃了 {n} 行中的 {rate:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}")
+        en.append(f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%} for dropout({p})")
+    raise CheckFailed(t("；".join(zh), "; ".join(en)) if en else neither)
 
 
 @level("add_norm")

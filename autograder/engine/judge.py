@@ -33,7 +33,8 @@ GRADER_FILES = [(course_config.ROOT / folder, pattern) for folder, pattern in (
 @functools.cache
 def grader_version(assignment: str) -> str:
     """sha256 of what grades `assignment` here: its declaration (levels, points, seed), the limits,
-    and the GRADER_FILES. A stored result of another version is graded again (store.py)."""
+    and the GRADER_FILES, read once per process. A stored result of another version is graded
+    again (store.py)."""
     digest = hashlib.sha256(repr((course_config.assignment(assignment), course_config.LIMITS)).encode())
     for folder, pattern in GRADER_FILES:
         for path in sorted(p for p in folder.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
@@ -109,7 +110,7 @@ class _JudgePlugin:
     def _record(self, item, call, report):
         doc = (item.obj.__doc__ or item.name).strip().splitlines()[0]
         result = Check(doc, report.passed, "; ".join(self._student.calls)[:300],
-                             checking.trace.expected, checking.trace.got)
+                       checking.trace.expected, checking.trace.got)
         error = call.excinfo.value if call.excinfo else None
         result.answer_key = checking.trace.answer_key
         if isinstance(error, CheckFailed):

@@ -45,10 +45,14 @@ c.CourseDirectory.course_id = {course_id!r}
 c.Exchange.root = {exchange_root!r}
 c.ExchangeFactory.submit = "course_exchange.CourseSubmit"  # no EXTRA notebooks for checkpoints
 # validate's kernels: local sockets (no TCP warning) at an absolute path, one prefix per process
-# (TCP on localhost where that path is too long for a socket's)
-os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
-ipc_prefix = os.path.join(jupyter_runtime_dir(), f"course-ipc-{{os.getpid()}}")
-if len(ipc_prefix) <= {ipc_max!r}:
+# (TCP on localhost where that path is too long for a socket's, or the folder cannot be made), as
+# the course's own settings do (course_config.ipc_prefix)
+try:
+    os.makedirs(jupyter_runtime_dir(), mode=0o700, exist_ok=True)
+    ipc_prefix = os.path.join(jupyter_runtime_dir(), f"course-ipc-{{os.getpid()}}")
+except OSError:
+    ipc_prefix = ""
+if ipc_prefix and len(ipc_prefix) <= {ipc_max!r}:
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = ipc_prefix
 c.Execute.timeout = {cell_s!r}
