@@ -67,6 +67,14 @@ CHEATS = {
     "float_formatter": (HONEST, add_cell(
         "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda x, p, c: p.text('2.0'))"),
         HONEST_SCORE),
+    "result_store_forgery": (HONEST, add_cell(  # a full-marks result planted for a later autograde to reuse
+        "import json, os\n"
+        "for root in ['{course}/grading_results', '../../../grading_results']:\n"
+        "    folder = os.path.join(root, 'by_key', '01_multihead_attention', 'result_store_forgery')\n"
+        "    try:\n"
+        "        os.makedirs(folder, exist_ok=True)\n"
+        "        with open(os.path.join(folder, 'forged.json'), 'w') as f: json.dump({'score': 10}, f)\n"
+        "    except OSError as e: print('blocked', root, e)"), HONEST_SCORE),
     "gradebook_write": (HONEST, add_cell(
         "import glob, sqlite3, subprocess\n"
         "for db in glob.glob('/**/gradebook.db', recursive=True) + "
@@ -209,7 +217,8 @@ def graded(request):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-NEED_SANDBOX = {"gradebook_write", "read_hidden_checks", "network", "fork_bomb"}  # files, network, processes
+NEED_SANDBOX = {"gradebook_write", "result_store_forgery", "read_hidden_checks", "network",
+                "fork_bomb"}  # files, network, processes
 
 
 PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
@@ -306,6 +315,15 @@ def test_the_gradebook_was_not_written_by_students(graded):
     import sqlite3
     con = sqlite3.connect(course / "gradebook.db")
     assert con.execute("select count(*) from grade where manual_score is not null").fetchone()[0] == 0
+
+
+def test_no_student_wrote_into_the_result_store(graded):
+    """Only the grader's results are there: one per (student, run key), none planted."""
+    course, *_ = graded
+    require_sandbox()
+    assert not list((course / "grading_results").rglob("forged.json"))
+    forger = course / "grading_results" / "by_key" / SPEC.folder / "result_store_forgery"
+    assert [p.name for p in forger.iterdir()] == [p.name for p in forger.glob("*.json") if len(p.stem) == 64]
 
 
 def test_no_student_process_outlives_grading(graded):
