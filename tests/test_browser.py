@@ -112,10 +112,16 @@ def test_student_fills_a_level_and_sees_the_passed_verdict(lab, busy_machine):
             page.keyboard.insert_text(code)  # verbatim: no auto-indent or auto-closed brackets
             page.keyboard.press("Escape")
             # ...and runs the imports, the answer and the check cell, one Shift+Enter each.
+            # Each press waits until the cell it runs is the one shown selected, as a student's eye
+            # does: on a loaded machine a click or a key can take a while to land.
             cells.nth(imports).locator(".jp-InputArea-prompt").click()
-            for _ in range(check - imports + 1):
+            for index in range(imports, check + 1):
+                _wait_until_active(page, index)
                 page.keyboard.press("Shift+Enter")
             _wait_until_run(page, check)  # on the kernel's state, not a fixed time: a busy machine is slow
+            ran = _prompts(page)[imports:check + 1]
+            assert all(re.fullmatch(r"\[\d+\]:?", p) for p in ran if p is not None), \
+                f"prompts from the imports to the check: {ran}"
             verdict = cells.nth(check).locator(".jp-OutputArea-output")
             text = verdict.all_inner_texts()
             cells.nth(check).scroll_into_view_if_needed()
@@ -145,6 +151,19 @@ def _wait_until_run(page, index: int, timeout_ms=600_000):
         const idle = document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']");
         return prompt && /\\[\\d+\\]/.test(prompt.innerText) && idle !== null;
     }""", arg=index, timeout=timeout_ms, polling=500)
+
+
+def _wait_until_active(page, index: int):
+    """Until cell `index` is the notebook's active (selected) cell."""
+    page.wait_for_function("""i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+        .classList.contains('jp-mod-active')""", arg=index, polling=100)
+
+
+def _prompts(page) -> list[str]:
+    """Every cell's input prompt as shown: `[3]:` for a code cell that ran, `[*]:` while it runs,
+    `[ ]:` before; None for a markdown cell."""
+    return page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(
+        c => c.classList.contains('jp-CodeCell') ? c.querySelector('.jp-InputPrompt').innerText.trim() : null)""")
 
 
 def _cell_index(page, text: str) -> int:
