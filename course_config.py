@@ -77,6 +77,26 @@ SHOW_EXPECTED = bool(os.environ.get("COURSE_SHOW_EXPECTED"))
 QUIZ_VARIANTS = os.environ.get("COURSE_QUIZ_VARIANTS", "1") != "0"
 
 
+# 评测 on submit: the grading service (`python -m autograder.service`, autograder/service.py) grades
+# each submission as it arrives in the exchange and releases its feedback. The final grade stays
+# nbgrader's: the last submission the instructor collects.
+@dataclass(frozen=True)
+class OnSubmit:
+    mode: str = "full"  # "off" (no service), "score" (feedback shows the score per level), "full" (every check)
+    attempts_per_hour: int = 10  # per student and assignment; past it a submission is not graded, and told why
+    polling: bool = False  # poll the inbound folder instead of inotify (NFS)
+    entries_per_account: int = 20  # entries of one account taken between two listings (5 s): a burst of junk waits
+
+
+ON_SUBMIT = OnSubmit(mode=os.environ.get("COURSE_ON_SUBMIT", "full"),
+                     attempts_per_hour=int(os.environ.get("COURSE_ATTEMPTS_PER_HOUR") or 10),
+                     polling=bool(os.environ.get("COURSE_WATCH_POLLING")))
+
+# The class list: when this file exists (nbgrader's `db student import` CSV: an `id` column), the
+# grading service grades only the ids it lists; otherwise any id that is an account on this host.
+ROSTER = ROOT / "roster.csv"
+
+
 
 # ---- 查重 / similarity (autograder/tools/similarity.py): how alike the students' code is.
 @dataclass(frozen=True)
@@ -198,6 +218,8 @@ def apply(c) -> None:
     # The exchange (release_assignment, collect, release_feedback); students get the same root and
     # course id in the set-up the course writes for them (autograder/tools/student_setup.py).
     c.Exchange.root = EXCHANGE_ROOT
+    # collect takes a folder only from the account it names (nbgrader's own only warns)
+    c.ExchangeFactory.collect = "autograder.plugins.collect.OwnerCheckedCollect"
     # grades.csv: only assignments released or submitted (not every one generate_assignment saw).
     c.ExportApp.plugin_class = "autograder.plugins.export.CourseExport"
     # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning
@@ -226,8 +248,10 @@ def apply(c) -> None:
     # Grading: the judge replaces nbgrader's Execute (student code in a sandboxed kernel, the
     # verdict computed outside it); the rest of nbgrader's pipeline stays as it is.
     c.Autograde.exporter_class = "autograder.plugins.exporter.GradingExporter"
-    # before nbgrader copies or opens anything of a submission (a dotted name: nbgrader imports it)
-    c.Autograde.pre_convert_hook = "autograder.plugins.left_out.take_out_links"
+    # Around each submission: the gradebook lock (the grading service writes it too), and links
+    # taken out before nbgrader copies or opens anything (dotted names: nbgrader imports them).
+    c.Autograde.pre_convert_hook = "autograder.plugins.hooks.before_submission"
+    c.Autograde.post_convert_hook = "autograder.plugins.hooks.after_submission"
     c.Autograde.sanitize_preprocessors = _swapped(
         "sanitize_preprocessors", "DeduplicateIds", "autograder.plugins.restore_cells.RestoreCells")
     c.Autograde.autograde_preprocessors = _swapped(

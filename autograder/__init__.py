@@ -7,6 +7,8 @@
   similarity/  查重: how alike a class's submissions are
   student/     what a student's own environment gets (nbgrader's submit, the lab extension)
   tools/       the commands: build, demo, report, bench, similarity, student_setup, gpu_check
+  service      评测 on submit: the grading service (`python -m autograder.service`)
+  inbound      what an exchange inbound entry must be to count as its student's submission
   checking     the check author's API: levels, expect_close / expect_equal, diagnosis
   messages     bilingual (zh/en) student-facing text
   regions      the student's Begin/End regions: the markers, defined once

@@ -92,3 +92,43 @@ def nbgrader_as(course: Path, user: str, *args):
     return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
                           env={**os.environ, "HOME": str(course.parent)})
 
+
+
+def student_account(name: str) -> str:
+    """An account for student id `name` (the grading service admits a submission only from the
+    account it names); skips where we cannot make one."""
+    if os.geteuid() != 0:
+        pytest.skip("students are accounts of this host: run the tests as root to make them")
+    if subprocess.run(["id", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True,
+                       capture_output=True)
+    return name
+
+
+@pytest.fixture(scope="session")
+def service_world():
+    """service_world(grader): a course with an exchange and its grading service running as `grader`
+    ("": as we are), made on first use and shared by the session (2 workers, 3 attempts an hour)."""
+    import shutil
+    import signal
+    import tempfile
+
+    from autograder.tools.service_world import World
+    worlds = {}
+
+    def started(grader: str) -> World:
+        if grader not in worlds:
+            require_sandbox()
+            student_account("st-nobody")  # skips where students cannot be made
+            top = Path(tempfile.mkdtemp(prefix="service-"))
+            os.chmod(top, 0o755)
+            worlds[grader] = World.make(top, grader, COURSE_WORKERS=2, COURSE_ATTEMPTS_PER_HOUR=3)
+            worlds[grader].start_service()
+            worlds[grader].wait_started()
+        return worlds[grader]
+
+    yield started
+    for world in worlds.values():
+        if world.service is not None:
+            world.stop_service(signal.SIGKILL)
+        shutil.rmtree(world.top, ignore_errors=True)

@@ -4,6 +4,7 @@
   grade_one   one submission → one result (a worker's task; a command too)
   result      a result as typed values (Result, Level, Check), JSON in and out
   store       results by key on disk (run key + grader version), written atomically
+  gradebook_lock  one gradebook writer at a time: autograde's hooks and the grading service
   classroom   a class on Dask: a local cluster here or an existing scheduler; results back
   channel     the cluster's own channel: mutual TLS on every Dask connection, no HTTP listener
   kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after

@@ -42,7 +42,7 @@ class ClassGrading:
         if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
             self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
         else:
-            self.cluster = _local_cluster(min(workers or course_config.WORKERS, max(len(submissions), 1)))
+            self.cluster = _local_cluster(workers or min(course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
         self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
@@ -62,6 +62,11 @@ class ClassGrading:
         workers = len(self.client.scheduler_info()["workers"])
         kind = "local cluster (TLS)" if self.cluster else self.client.scheduler.address
         return f"{kind}, {workers} worker{'s' * (workers != 1)}"
+
+    def submit(self, submission: Submission):
+        """Start grading `submission` now (its result is taken with `result`)."""
+        if submission not in self.futures:
+            self.futures[submission] = self._submit(submission)
 
     def result(self, submission: Submission) -> Result:
         """The result of `submission` (submitted now if it was not among the class's)."""

@@ -47,7 +47,8 @@ def grade_one(submission: Submission, limits=course_config.LIMITS, device: str =
         session.run_cells(skip=is_check_cell)
         timings["cells_s"] = time.monotonic() - started - timings["kernel_start_s"]
         checks_started = time.monotonic()
-        levels = judge(spec.name, KernelStudent(session), device, student_id=submission.student)
+        levels = judge(spec.name, KernelStudent(session), device, student_id=submission.student,
+                       seed=submission.seed)
         timings["checks_s"] = time.monotonic() - checks_started
         problems += session.problems
         timed_out = session.timed_out
@@ -82,6 +83,7 @@ def _result(submission: Submission, nb, **fields) -> Result:
     spec = course_config.assignment(submission.assignment)
     return Result(spec.folder, submission.student, run_key(nb, submission.files),
                   float(sum(level.points for level in spec.levels)), attempt=submission.attempt,
+                  seed=submission.seed or spec.seed,
                   notebook_sha256=hashlib.sha256(submission.notebook).hexdigest(),
                   **fields)
 

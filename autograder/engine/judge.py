@@ -47,13 +47,15 @@ def checks_file(assignment: str) -> Path:
     return CHECKS / f"test_{course_config.assignment(assignment).name}.py"
 
 
-def judge(assignment: str, student: Student, device: str = "cpu", levels=None, student_id: str = "") -> dict:
+def judge(assignment: str, student: Student, device: str = "cpu", levels=None, student_id: str = "",
+          seed: int = 0) -> dict:
     """{level: Level} for the assignment's levels (or only `levels`). student_id: whose
-    submission it is (quiz variants: the order of each student's options); "" for the seed's order."""
+    submission it is (quiz variants: the order of each student's options); "" for the seed's order.
+    seed: the hidden inputs' seed (0: the assignment's own)."""
     spec = course_config.assignment(assignment)
     wanted = [lv for lv in spec.levels if levels is None or lv.name in levels]
     results = {lv.name: Level(lv.name, lv.points) for lv in wanted}
-    plugin = _JudgePlugin(student, device, spec.seed, results, student_id)
+    plugin = _JudgePlugin(student, device, seed or spec.seed, results, student_id)
     args = [str(checks_file(assignment)), "-p", "no:cacheprovider", "-p", "no:terminal",
             "-p", "no:warnings", "-p", "no:stepwise", "-p", "no:unraisableexception",
             "-p", "no:threadexception", "-p", "no:faulthandler", "--import-mode=importlib",

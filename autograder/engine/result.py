@@ -3,7 +3,7 @@
 What a worker returns for one submission (grade_one), what the store keeps (store.py), what the
 check cells' verdicts are drawn from (plugins/render.py) and what feedback draws again:
 
-    Result: assignment, student, attempt, key (the run key: what ran), grader (what judged it), notebook_sha256,
+    Result: assignment, student, attempt, seed, key (the run key: what ran), grader (what judged it), notebook_sha256,
             device, score, max_score, levels {name: Level}, outputs [[output, ...] per executed
             cell], problems, timed_out, isolation {"layers", "warnings"}, timings, worker
     Level:  level, points, checks [Check], problem   (score derived: points x passed, floored)
@@ -68,6 +68,7 @@ class Result:
     score: float = 0.0
     levels: dict = field(default_factory=dict)  # {name: Level}
     attempt: int = 1
+    seed: int = 0  # the hidden inputs' seed it was judged with
     grader: str = ""  # judge.grader_version of the grader that gave it ("": not to be reused)
     notebook_sha256: str = ""
     device: str = ""

@@ -16,7 +16,9 @@ import nbformat
 from autograder.engine import nofollow
 from autograder.messages import t
 
-IGNORED = ("*.ipynb", ".*", "__pycache__", "*.pyc", "feedback")  # never given to the kernel
+# Never given to the kernel: notebooks, hidden files, caches, and nbgrader's own files of a
+# submission (its time and secret: the same code is the same run key whenever it arrived).
+IGNORED = ("*.ipynb", ".*", "__pycache__", "*.pyc", "feedback", "timestamp.txt", "submission_secret.txt")
 MAX_NOTEBOOK_BYTES = 16 << 20  # the submitted notebook (nbgrader's submit accepts 100 MB)
 MAX_FILE_BYTES = 16 << 20  # one other file beside it
 MAX_FILES_BYTES = 64 << 20  # a submission folder's other files, together
@@ -82,15 +84,17 @@ class Submission:
     files: tuple = ()  # ((relative path, bytes), ...) the kernel's working folder holds
     attempt: int = 1  # 2 when graded again (alone, after a time limit; or after sanitising)
     notes: tuple = ()  # what was left out while reading it (links, special or oversized files)
+    seed: int = 0  # the hidden inputs' seed: 0 for the assignment's; the grading service's per attempt
 
     @property
     def task_key(self) -> str:
         """The Dask key: one per student, assignment, attempt (and notebook content)."""
-        return f"grade-{self.assignment}-{self.student}-{self.attempt}-{hashlib.sha256(self.notebook).hexdigest()[:8]}"
+        digest = hashlib.sha256(self.notebook).hexdigest()[:8]
+        return f"grade-{self.assignment}-{self.student}-{self.attempt}-{self.seed}-{digest}"
 
     @classmethod
     def from_path(cls, notebook: Path, assignment: str, student: str = "", source: Path = None,
-                  ignore=(), attempt: int = 1) -> "Submission":
+                  ignore=(), attempt: int = 1, seed: int = 0) -> "Submission":
         """The notebook at `notebook`, its folder's files with `source`'s (the assignment's) on top."""
         notebook = Path(notebook)
         try:
@@ -98,4 +102,4 @@ class Submission:
         except OSError as error:
             data, notes = b"", [nofollow.note(notebook.name, error)]
         files, said = folder_files(notebook.parent, source, ignore=ignore)
-        return cls(assignment, student or notebook.parent.parent.name, data, files, attempt, tuple(notes + said))
+        return cls(assignment, student or notebook.parent.parent.name, data, files, attempt, tuple(notes + said), seed)

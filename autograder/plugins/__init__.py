@@ -2,7 +2,9 @@
 
   exporter          GradingExporter: reads submissions (an unreadable one too) and, once per
                     command, hands the class to the grading engine
-  left_out          the pre-convert hook: links and special files taken out of a submitted folder
+  hooks             autograde's pre/post-convert hooks: the gradebook lock, then left_out
+  left_out          links and special files taken out of a submitted folder before nbgrader copies it
+  collect           `nbgrader collect` that takes a folder only from the account it names
   restore_cells     RestoreCells (sanitising, in place of DeduplicateIds)
   judge_submission  JudgeSubmission (in place of Execute): the engine's result into the check cells
   render            a level's verdict as a check cell's outputs

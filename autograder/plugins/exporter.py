@@ -12,9 +12,12 @@ was graded before, from the engine when not.
   submission the prefetch did not foresee is simply graded when it comes. At the end the engine
   stops and the summary (with the submissions that had problems) is printed, whatever nbgrader
   skipped or failed.
+- Inside the grading service, nbgrader's autograde runs in the service's process: `shared_engine`
+  gives it the service's engine (a miss is graded there, not on a cluster started for it).
 """
 import glob
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -26,6 +29,7 @@ import course_config
 from autograder.engine import nofollow
 from autograder.engine.channel import ChannelRefused
 from autograder.engine.classroom import ClassGrading
+from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.judge import grader_version
 from autograder.engine.result import Result
 from autograder.engine.sandbox import SandboxUnavailable
@@ -37,6 +41,17 @@ from autograder.plugins import left_out
 PROBLEMS_KEY = "course_judge_problems"  # notebook metadata: problems found before grading
 FALLBACK_KEY = "course_graded_as_empty"  # notebook metadata: nbgrader's steps failed on the submission
 RESULTS = "grading_results"  # the course's folder of results (autograder/engine/store.py)
+_SHARED = ContextVar("shared_engine", default=None)  # the grading service's ClassGrading
+
+
+@contextmanager
+def shared_engine(engine: ClassGrading):
+    """nbgrader commands run inside this block (in this thread) grade a miss on `engine`, and leave it running."""
+    token = _SHARED.set(engine)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 class GradingExporter(NotebookExporter):
@@ -120,22 +135,29 @@ class GradingExporter(NotebookExporter):
         return f"[{done:>{len(str(total))}}/{total}] {bar}"
 
     def finish(self):
-        """Stop the engine (if it started); say what this command did, and which submissions had problems."""
-        if self.engine:
+        """Stop the engine (if it started here); let the gradebook lock go (a submission that failed
+        skipped nbgrader's after-hook); say what this command did, and which submissions had problems."""
+        if self.engine and self.engine is not _SHARED.get():
             self.engine.close()
-            self.engine = None
+        self.engine = None
+        GradebookLock.of(course_config.ROOT).let_go()
         skipped = max(len(self.found) - sum(self.given.values()), 0)
         self.log.info(t(f"评分 {self.given['graded']} 份，{self.given['reused']} 份取自已有结果，"
                         f"{skipped} 份 nbgrader 未处理（已评分或被排除）",
                         f"graded {self.given['graded']}, {self.given['reused']} from stored results, "
                         f"{skipped} left by nbgrader (already graded or excluded)"))
-        print(f"\n== {t('有问题的提交', 'Submissions with problems')} ({len(self.problems)})"
-              + (":" if self.problems else ""), flush=True)
-        for student, assignment, problems in self.problems:
-            print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
+        if _SHARED.get() is None:  # a command's summary (the grading service logs each submission itself)
+            print(f"\n== {t('有问题的提交', 'Submissions with problems')} ({len(self.problems)})"
+                  + (":" if self.problems else ""), flush=True)
+            for student, assignment, problems in self.problems:
+                print(f"  {student} / {assignment}: " + "; ".join(dict.fromkeys(problems)), flush=True)
         self.problems = []
 
     def _engine(self, prefetch=()):
+        if self.engine is None and _SHARED.get() is not None:
+            self.engine = _SHARED.get()
+            for submission in prefetch:
+                self.engine.submit(submission)
         if self.engine is None:
             try:
                 self.engine = ClassGrading(list(prefetch), log=self.log)

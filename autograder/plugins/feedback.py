@@ -4,16 +4,20 @@
   course_config.SHOW_EXPECTED at feedback time decides whether answer keys are shown.
 - Formulas in markdown cells become MathML (latex2mathml): the browser draws them with no
   script and no network (nbconvert's template would load MathJax from a CDN).
+- scores_only (the grading service's "score" mode): each verdict is only the level's score.
 - nbgrader's automatic "No response." comment (an untouched solution cell) is dropped: the
   verdict already says so, and an empty comment row per level says nothing.
 """
 import re
 
+import nbformat
 from latex2mathml.converter import convert
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
 
 import course_config
 from autograder.engine.result import Level
+from autograder.messages import t
 from autograder.plugins.render import VERDICT_KEY, verdict_outputs
 
 # $$display$$ first, then $inline$; code spans and fenced blocks are left as they are.
@@ -22,6 +26,8 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
 
 
 class CourseFeedback(NbGraderPreprocessor):
+    scores_only = Bool(False, help="Show each level's score, not its checks.").tag(config=True)
+
     def preprocess(self, nb, resources):
         for cell in nb.cells:
             if cell.cell_type == "markdown":
@@ -32,10 +38,18 @@ class CourseFeedback(NbGraderPreprocessor):
             for output in cell.get("outputs", []):
                 verdict = output.get("metadata", {}).get(VERDICT_KEY)
                 if verdict:
-                    cell.outputs = verdict_outputs(Level.from_dict(verdict["level"]), verdict["notes"],
-                                                   show_expected=course_config.SHOW_EXPECTED)
+                    level = Level.from_dict(verdict["level"])
+                    cell.outputs = [_score_output(level)] if self.scores_only else verdict_outputs(
+                        level, verdict["notes"], show_expected=course_config.SHOW_EXPECTED)
                     break
         return nb, resources
+
+
+def _score_output(level: Level):
+    passed = sum(check.passed for check in level.checks)
+    return nbformat.v4.new_output("stream", name="stdout", text=t(
+        f"{level.level}：得分 {level.score:g} / {level.points:g}（通过 {passed} / {len(level.checks)} 项检查）\n",
+        f"{level.level}: score {level.score:g} / {level.points:g} ({passed} of {len(level.checks)} checks passed)\n"))
 
 
 def math_as_mathml(markdown: str) -> str:

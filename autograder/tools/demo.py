@@ -44,6 +44,16 @@ def nbgrader(course: Path, *args, check=True, capture=False, env=None):
 
 def submit(course: Path, student: str, spec, filled_levels=(), edit=None) -> Path:
     """submitted/<student>/<folder>/<name>.ipynb: the release notebook with some levels filled."""
+    nb = filled_notebook(course, spec, student, filled_levels, edit)
+    folder = course / "submitted" / student / spec.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{spec.name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def filled_notebook(course: Path, spec, student: str, filled_levels=(), edit=None):
+    """The course's release notebook with `filled_levels` answered as `student` writes them, then `edit`ed."""
     nb = nbformat.read(course / "release" / spec.folder / f"{spec.name}.ipynb", as_version=4)
     sections = {level: student_answers(spec, student, code) for level, code in reference_sections(spec.name).items()}
     for cell in nb.cells:
@@ -52,11 +62,7 @@ def submit(course: Path, student: str, spec, filled_levels=(), edit=None) -> Pat
             cell.source = sections[grade_id]
     if edit:
         edit(nb)
-    folder = course / "submitted" / student / spec.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{spec.name}.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return nb
 
 
 def student_answers(spec, student: str, section: str) -> str:
