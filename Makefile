@@ -60,12 +60,14 @@ similarity: $(VENV)/.installed
 
 # The start of a local cluster over plain TCP beside the course's over TLS; grading speed: stock
 # nbgrader vs the judge on a class of 40, side by side (prints its figures), then 08_gan's training
-# check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200.
+# check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200, then
+# 评测 on submit (as root: its students are accounts of this host).
 bench: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.bench_channel
 	$(PY) -m autograder.tools.bench
 	$(PY) -m autograder.tools.bench_gan
 	$(PY) -m autograder.tools.bench_similarity
+	$(PY) -m autograder.tools.bench_service  # 评测 on submit: submit->fetch_feedback p50/p95, a burst of 40, autograde reuse
 
 # On a GPU host: grade 05's reference and a known-wrong submission inside the sandbox with the
 # checks on CUDA; fails unless the reference gets full marks, the wrong one loses, and the

@@ -52,8 +52,7 @@ import course_config
 from autograder import inbound
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
-from autograder.engine.judge import grader_version
-from autograder.engine.store import ResultStore, write_atomic
+from autograder.engine.store import ResultStore, grader_version, write_atomic
 from autograder.engine.submission import MAX_FILE_BYTES, MAX_FILES_BYTES, Submission, read_notebook, run_key
 from autograder.messages import t
 from autograder.plugins.exporter import RESULTS, shared_engine
@@ -225,13 +224,12 @@ class GradingService:
             for entry in journal:
                 if entry["name"] == arrival.name:
                     return entry.get("attempt")
-            attempts = [e for e in journal if e.get("attempt")]
-            recent = sum(arrival.received - e["received"] < HOUR_S for e in attempts)
-            over = recent >= self.on_submit.attempts_per_hour
-            attempt = None if over else len(attempts) + 1
-            journal.append({"name": arrival.name, "received": arrival.received, "attempt": attempt})
+            recent = sum(arrival.received - e["received"] < HOUR_S for e in journal)
+            if recent >= self.on_submit.attempts_per_hour:
+                return None  # not kept: the journal grows by graded attempts only
+            journal.append({"name": arrival.name, "received": arrival.received, "attempt": len(journal) + 1})
             self._keep_journal(arrival.assignment, arrival.student, journal)
-            return attempt
+            return len(journal)
 
     def _journal(self, assignment: str, student: str) -> list:
         try:

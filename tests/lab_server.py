@@ -20,12 +20,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_lab(root: Path, env: dict, log_path: Path, *options):
-    """`jupyter lab` serving `root` on a free localhost port, until the block ends: its base url."""
+def jupyter_lab(root: Path, env: dict, log_path: Path, *options, prefix=()):
+    """`jupyter lab` serving `root` on a free localhost port, until the block ends: its base url.
+    prefix: what the command runs under (e.g. setpriv as another account)."""
     port = free_port()
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+            [*prefix, str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
              f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", *options],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"

@@ -388,3 +388,49 @@ def test_submit_saves_the_open_notebook_first(student_lab, hook):
         assert any("提交前已保存" in n and f"{SPEC.folder}/{SPEC.name}.ipynb" in n for n in shown), shown
     else:  # stock nbgrader: what is on disk, silently
         assert answer not in sent and not shown, shown
+
+
+SUBMIT_VERDICT_SHOT = SCREENSHOT.with_name("submit_verdict.png")
+
+
+def test_submit_in_lab_and_the_verdict_comes_with_no_instructor_command(service_world):
+    """评测 on submit: a student (an account of this host, in their own JupyterLab with the course's
+    set-up) clicks Submit in the Assignments tab with level 1 answered; the grading service grades it,
+    and with no instructor command the tab's Fetch Feedback gives a "view feedback" link whose page
+    has the score and level 1's verdict."""
+    from autograder.tools import student_setup
+    from autograder.tools.service_world import SPEC as SERVICE_SPEC
+    from autograder.tools.service_world import World
+    from tests.conftest import as_user, student_account
+    world = service_world("")
+    account = student_account("st-lab")
+    home = world.home(account)
+    (home / SERVICE_SPEC.folder / f"{SERVICE_SPEC.name}.ipynb").write_text(
+        json.dumps(world.notebook([SERVICE_SPEC.levels[0].name], student=account)))
+    student_setup.install(home, str(world.exchange), course_config.COURSE_ID)
+    World.give(home, account)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")},
+           "PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(home), "USER": account, "LOGNAME": account}
+    before = set(os.listdir(world.inbound))
+    with _jupyter_lab(home, env, world.top / "student-lab.log", prefix=as_user([], account)) as base, \
+            _chromium() as page:
+        page.goto(f"{base}/lab/tree/{SERVICE_SPEC.folder}/{SERVICE_SPEC.name}.ipynb?reset&token={TOKEN}")
+        page.wait_for_selector(f"{_SHOWN} .jp-Cell")
+        _open_assignment_list(page)
+        page.locator("#fetched_assignments_list button", has_text="Submit").click()
+        deadline = time.monotonic() + 60
+        while not set(os.listdir(world.inbound)) - before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (name,) = set(os.listdir(world.inbound)) - before
+        world.wait_done(name, timeout=240)  # the service's own record: no instructor command ran
+        page.locator("#submitted_assignments_list button", has_text="Fetch Feedback").first.click()
+        link = page.locator("#submitted_assignments_list a", has_text="view feedback").first
+        link.wait_for()
+        link.click()  # the file browser goes to the fetched page; the student opens it
+        page.locator(".jp-DirListing-item", has_text=f"{SERVICE_SPEC.name}.html").dblclick()
+        verdict = page.frame_locator(".jp-HTMLViewer iframe")
+        verdict.get_by_text("Score: 2.0 / 10.0").first.wait_for()
+        shown = verdict.locator("body").inner_text()
+        page.screenshot(path=str(SUBMIT_VERDICT_SHOT))
+        print(f"\nscreenshot: {SUBMIT_VERDICT_SHOT}")
+    assert "masked_softmax" in shown and "通过" in shown, shown[:3000]

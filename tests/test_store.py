@@ -14,7 +14,7 @@ from autograder.engine.result import Check, Level, Result
 from autograder.engine.store import ResultStore
 
 
-G = "grader-1"  # a grader version (judge.grader_version)
+G = "grader-1"  # a grader version (store.grader_version)
 
 
 def _result(student="alice", key="k1", passed=(True, False), problem="", grader=G, **fields):
@@ -91,8 +91,8 @@ def test_the_grader_version_follows_the_checks_the_references_and_the_limits(mon
     from dataclasses import replace
 
     import course_config
-    from autograder.engine import judge
-    version = judge.grader_version.__wrapped__  # uncached: each call reads the files again
+    from autograder.engine import judge, store
+    version = store.grader_version.__wrapped__  # uncached: each call reads the files again
     before = version("multihead_attention")
     assert version("01_multihead_attention") == before  # by folder or name
     assert version("transformer") != before  # each assignment its own
@@ -102,7 +102,7 @@ def test_the_grader_version_follows_the_checks_the_references_and_the_limits(mon
     checks = tmp_path / "checks"
     checks.mkdir()
     (checks / "test_multihead_attention.py").write_bytes(judge.checks_file("multihead_attention").read_bytes())
-    monkeypatch.setattr(judge, "GRADER_FILES", [(checks, "*.py")])
+    monkeypatch.setattr(store, "GRADER_FILES", [(checks, "*.py")])
     alone = version("multihead_attention")
     with open(checks / "test_multihead_attention.py", "a") as edited:
         edited.write("\n# an edited check\n")

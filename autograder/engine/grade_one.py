@@ -20,7 +20,8 @@ from pathlib import Path
 import course_config
 from autograder.coursekit import STUDENT_FILE
 from autograder.engine import channel
-from autograder.engine.judge import grader_version, judge
+from autograder.engine.judge import judge
+from autograder.engine.store import grader_version
 from autograder.engine.kernel import SubmissionKernel
 from autograder.engine.kernel_factory import worker_factory
 from autograder.engine.result import Level, Result

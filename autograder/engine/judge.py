@@ -5,7 +5,6 @@ level. The judge runs them with pytest in this (trusted) process, passing the `s
 and `device` fixtures through a plugin, and turns the outcomes into one `Level` per level:
 score = points x (checks passed / checks run), never more than the points, never NaN.
 """
-import functools
 import hashlib
 import re
 from pathlib import Path
@@ -21,26 +20,6 @@ from autograder.engine.student import Student, StudentError
 from autograder.messages import t
 
 CHECKS = Path(__file__).parents[1] / "checks"
-
-
-# What decides a verdict besides the student's code: the grader's own code, the hidden checks with
-# their data, the references and the known mistakes (not the instructor's tools or 查重).
-GRADER_FILES = [(course_config.ROOT / folder, pattern) for folder, pattern in (
-    ("autograder", "*.py"), ("autograder/engine", "*.py"), ("autograder/checks", "**/*"),
-    ("reference_solutions", "**/*.py"))]
-
-
-@functools.cache
-def grader_version(assignment: str) -> str:
-    """sha256 of what grades `assignment` here: its declaration (levels, points, seed), the limits,
-    and the GRADER_FILES, read once per process. A stored result of another version is graded
-    again (store.py)."""
-    digest = hashlib.sha256(repr((course_config.assignment(assignment), course_config.LIMITS)).encode())
-    for folder, pattern in GRADER_FILES:
-        for path in sorted(p for p in folder.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(b"\0" + f"{folder.name}/{path.relative_to(folder)}".encode() + b"\0"
-                          + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def checks_file(assignment: str) -> Path:

@@ -69,7 +69,7 @@ class Result:
     levels: dict = field(default_factory=dict)  # {name: Level}
     attempt: int = 1
     seed: int = 0  # the hidden inputs' seed it was judged with
-    grader: str = ""  # judge.grader_version of the grader that gave it ("": not to be reused)
+    grader: str = ""  # store.grader_version of the grader that gave it ("": not to be reused)
     notebook_sha256: str = ""
     device: str = ""
     outputs: list = field(default_factory=list)  # [[output dict, ...] per executed cell]

@@ -27,13 +27,9 @@ from nbconvert.exporters import NotebookExporter
 
 import course_config
 from autograder.engine import nofollow
-from autograder.engine.channel import ChannelRefused
-from autograder.engine.classroom import ClassGrading
 from autograder.engine.gradebook_lock import GradebookLock
-from autograder.engine.judge import grader_version
 from autograder.engine.result import Result
-from autograder.engine.sandbox import SandboxUnavailable
-from autograder.engine.store import ResultStore
+from autograder.engine.store import ResultStore, grader_version
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, Submission, read_notebook, run_key
 from autograder.messages import t
 from autograder.plugins import left_out
@@ -45,7 +41,7 @@ _SHARED = ContextVar("shared_engine", default=None)  # the grading service's Cla
 
 
 @contextmanager
-def shared_engine(engine: ClassGrading):
+def shared_engine(engine):
     """nbgrader commands run inside this block (in this thread) grade a miss on `engine`, and leave it running."""
     token = _SHARED.set(engine)
     try:
@@ -159,6 +155,9 @@ class GradingExporter(NotebookExporter):
             for submission in prefetch:
                 self.engine.submit(submission)
         if self.engine is None:
+            from autograder.engine.channel import ChannelRefused  # the engine is loaded when it is needed:
+            from autograder.engine.classroom import ClassGrading  # a class graded before starts fast
+            from autograder.engine.sandbox import SandboxUnavailable
             try:
                 self.engine = ClassGrading(list(prefetch), log=self.log)
             except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
