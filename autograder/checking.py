@@ -110,38 +110,58 @@ def expect_shape_of(got, expected, what=""):
 
 def expect_dropped_out(got, kept, p, *, rows=False, device="cpu", mistakes=(), what=""):
     """`got` must be dropout at rate p (train mode) of `kept`, what reaches the dropout (computed here):
-    each element (each row of the last axis, rows=True) either 0 or kept / (1 - p), and about a
-    fraction p of them 0. Which ones are dropped is the student's draw: only the law is checked.
+    each element (each row of the last axis, rows=True) either 0 or kept / (1 - p), and the fraction
+    of them that is 0 within rate_bound of p (a right answer rejected with probability at most
+    FALSE_REJECTION). Which ones are dropped is the student's draw: only the law is checked. The
+    message says what was measured: the fraction dropped, the scale of what was kept.
 
     mistakes: as for expect_close, computed on the student's seed (they match where the draws do);
     one is named only where no other mistake gives the same output."""
-    kept = kept.detach().cpu()
+    kept = kept.detach().cpu().float()
     zh, en = ("行", "row") if rows else ("元素", "element")
     trace.expected = t(f"每个{zh}为 0 或 输入/(1-p)，约 {p:.0%} 为 0", f"each {en} 0 or input/(1-p), about {p:.0%} 0")
     trace.got = describe(got)
     expect_shape_of(got, kept, what)
     atol, rtol = tolerance(device)
     got = got.detach().cpu().float()
-    scaled = kept.float() / (1 - p)
-    zero, same = got.abs() <= atol, torch.isclose(got, scaled, atol=atol, rtol=rtol)
+    scale = 1 / (1 - p)
+    zero, same = got.abs() <= atol, torch.isclose(got, kept * scale, atol=atol, rtol=rtol)
     if rows:
         zero, same = zero.all(dim=-1), same.all(dim=-1)
-    dropped = zero.float().mean().item()
-    bound = max(0.05, 5 * (p * (1 - p) / zero.numel()) ** 0.5)  # 5 standard deviations of the fraction
+    n, dropped = zero.numel(), zero.float().mean().item()
+    bound = rate_bound(n)
     if (zero | same).all() and abs(dropped - p) <= bound:
         return
     named = {message for wrong, message in mistakes
              if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
     if len(named) == 1:  # mistakes that look alike here are named where they differ
         raise CheckFailed(named.pop())
-    if not (zero | same).all():
+    measured = _kept_scale(got, kept, atol, rtol)
+    if measured is None:
         index = tuple(int(i) for i in torch.nonzero(~(zero | same))[0])
         raise CheckFailed(t(f"训练模式下 dropout({p}) 之后每个{zh}应为 0 或 输入/(1-p)：在 {index} 应为 0 或 "
-                            f"{describe(scaled[index])}，得到 {describe(got[index])}",
+                            f"{describe((kept * scale)[index])}，得到 {describe(got[index])}",
                             f"in train mode, after dropout({p}) each {en} is 0 or input/(1-p): at {index} 0 or "
-                            f"{describe(scaled[index])} expected, got {describe(got[index])}"))
-    raise CheckFailed(t(f"训练模式下 dropout({p}) 应丢弃约 {p:.0%} 的{zh}，得到 {dropped:.0%}",
-                        f"in train mode dropout({p}) should drop about {p:.0%} of the {en}s, got {dropped:.0%}"))
+                            f"{describe((kept * scale)[index])} expected, got {describe(got[index])}"))
+    zh_said, en_said = [], []
+    if abs(measured - scale) > 0.01:
+        zh_said.append(f"保留的{zh}乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
+        en_said.append(f"kept {en}s scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
+    if abs(dropped - p) > bound:
+        zh_said.append(f"丢弃了 {n} 个{zh}中的 {dropped:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}")
+        en_said.append(f"dropped {dropped:.0%} of {n} {en}s; expected {p:.0%} ± {bound:.0%} for dropout({p})")
+    raise CheckFailed(t("；".join(zh_said), "; ".join(en_said)))
+
+
+def _kept_scale(got, kept, atol, rtol):
+    """The one factor s with every element of `got` 0 or s x `kept` (s > 0), or None when there is none."""
+    live = (got.abs() > atol) & (kept.abs() > 10 * atol)
+    if not live.any():
+        return None
+    s = (got[live] / kept[live]).median().item()
+    if s <= 0 or not (torch.isclose(got, kept * s, atol=atol, rtol=rtol) | (got.abs() <= atol)).all():
+        return None
+    return s
 
 
 FALSE_REJECTION = 1e-6  # the most a statistical check may reject a right answer, per grading
@@ -166,6 +186,20 @@ def seeded_call(ns, module, inputs, seed):
     torch.manual_seed(seed)
     with torch.no_grad():
         return module(*inputs)
+
+
+def built_and_called(ns, name, args, kwargs, state, train, inputs, seed):
+    """Runs beside the student's code (self-contained), in one call into the kernel: the student's
+    ns[name](*args, **kwargs), `state` loaded (None: its own), in train or eval mode, on the inputs'
+    device, called on `inputs` with torch's random seeded by `seed`; (its output, the module)."""
+    module = ns[name](*args, **kwargs)
+    if state is not None:
+        module.load_state_dict(state)
+    module.train(train)
+    module.to(next(x for x in inputs if isinstance(x, torch.Tensor)).device)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return module(*inputs), module
 
 
 def expect_equal(got, expected, *, hints=None, secret=False, answer_key=False):

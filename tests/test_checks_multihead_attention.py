@@ -2,12 +2,15 @@
 test_checks_every_assignment.py): the seeds' own code and other correct variants pass, diagnoses
 name the mistake."""
 
+import torch
+
 import course_config
 import reference_solutions.multihead_attention as ref
+from autograder.checks import test_multihead_attention as checks
 from autograder.engine.judge import judge
 from autograder.engine.student import LocalStudent
 from reference_solutions.known_wrong.multihead_attention import WRONG
-from tests.checks_helpers import judge_wrong, not_full_marks
+from tests.checks_helpers import judge_reference, judge_wrong, not_full_marks
 from tests.seed_code import read
 
 SPEC = course_config.assignment("multihead_attention")
@@ -104,3 +107,44 @@ def test_a_wrong_forward_on_right_earlier_levels_names_no_earlier_level():
     failed = [c for c in result.checks if not c.passed]
     assert len(failed) == len(result.checks)
     assert not any("level 2" in c.message or "level 3" in c.message for c in failed), [c.message for c in failed]
+
+
+def test_the_attention_dropout_check_rejects_no_right_answer_over_2000_seeds():
+    """checking.expect_dropped_out's rate bound (rate_bound: at most 1e-6 per grading) and exact scale:
+    the reference's DotProductAttention (nn.Dropout on the weights) over 2,000 draws, none rejected."""
+    p, q, k, v, lens, kept = checks.attention_dropout_case(torch.Generator().manual_seed(2026))
+    module = ref.DotProductAttention(p).train()
+    rejected = 0
+    with torch.no_grad(), torch.random.fork_rng():
+        for seed in range(2000):
+            torch.manual_seed(seed)
+            try:
+                checks.expect_dropped_out(module(q, k, v, lens), kept, p, rows=True)
+            except checks.CheckFailed:
+                rejected += 1
+    assert rejected == 0
+
+
+def test_a_hand_written_attention_dropout_is_told_its_scale_and_its_rate():
+    """Written by hand (its own random draws): right, unscaled, half the rate; each told what was measured."""
+    def hand(rate, scale):
+        class DotProductAttention(ref.DotProductAttention):
+            def forward(self, queries, keys, values, valid_lens=None):
+                super().forward(queries, keys, values, valid_lens)
+                weights = self.attention_weights
+                if self.training:
+                    weights = weights * torch.bernoulli(torch.full_like(weights, 1 - rate(self.dropout.p)))
+                    weights = weights * scale(self.dropout.p)
+                return torch.bmm(weights, values)
+        return DotProductAttention
+
+    def messages(cls):
+        level = judge_reference("multihead_attention", ["dot_product_attention"],
+                                DotProductAttention=cls)["dot_product_attention"]
+        return [c.message for c in level.checks if c.name.startswith("训练模式、只有") and not c.passed]
+
+    assert messages(hand(lambda p: p, lambda p: 1 / (1 - p) if p < 1 else 0.0)) == []
+    (unscaled,) = messages(hand(lambda p: p, lambda p: 1.0))
+    assert "kept rows scaled x1.00; expected x2 for p = 0.5" in unscaled, unscaled
+    (half,) = messages(hand(lambda p: p / 2, lambda p: 1 / (1 - p / 2)))
+    assert "kept rows scaled x1.33" in half and "of 1024 rows; expected 50% ± 8%" in half, half

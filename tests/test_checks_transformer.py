@@ -71,8 +71,11 @@ def test_a_wrong_ffn_costs_the_encoder_block_too_with_a_message():
         "self.dense2(self.relu(self.dense1(X)))", "self.dense2(self.dense1(X))")
     result = judge_source("transformer", source, levels=["encoder_block"])["encoder_block"]
     assert all(c.message for c in result.checks if not c.passed)
-    dropout_check = checks.test_encoder_block_drops_the_sublayers_not_the_residuals.__doc__.splitlines()[0]
-    assert [c.name for c in result.checks if c.passed] == [dropout_check]  # at dropout 1 the FFN's output is dropped
+    # passed: the dropout checks, where the FFN's output is dropped (p = 1) or is dense2's bias alone (p = 0.5)
+    dropout_checks = [check.__doc__.splitlines()[0] for check in (
+        checks.test_encoder_block_drops_the_sublayers_not_the_residuals,
+        checks.test_encoder_block_dropout_rates_and_scales)]
+    assert [c.name for c in result.checks if c.passed] == dropout_checks
 
 
 def test_diagnosis_names_the_mistake():
@@ -169,3 +172,69 @@ def test_a_hand_written_dropout_is_judged_on_its_scale_and_its_rate():
     assert "kept elements scaled x1.00; expected x2 for p = 0.5" in unscaled
     (half,) = messages(hand(lambda p: p / 2, lambda p: 1 / (1 - p / 2)))
     assert "kept elements scaled x1.33" in half and "expected 50% ± 8%" in half
+
+
+def test_the_positional_encoding_dropout_check_rejects_no_right_answer_over_2000_seeds():
+    """checking.expect_dropped_out's rate bound (rate_bound: at most 1e-6 per grading) and exact scale:
+    the reference's PositionalEncoding (nn.Dropout) over 2,000 draws, none rejected."""
+    p, X, kept = checks.encoding_dropout_case(torch.Generator().manual_seed(2026))
+    module = ref.PositionalEncoding(X.shape[-1], p, 100).train()
+    assert _rejections(lambda: checks.expect_dropped_out(module(X), kept, p)) == 0
+
+
+def _rejections(check, seeds=2000) -> int:
+    rejected = 0
+    with torch.no_grad(), torch.random.fork_rng():
+        for seed in range(seeds):
+            torch.manual_seed(seed)
+            try:
+                check()
+            except checks.CheckFailed:
+                rejected += 1
+    return rejected
+
+
+def test_a_hand_written_encoding_dropout_is_told_its_scale_and_its_rate():
+    """Written by hand (its own random draws): right, unscaled, half the rate; each told what was measured."""
+    def hand(rate, scale):
+        class PositionalEncoding(ref.PositionalEncoding):
+            def forward(self, X):
+                X = X + self.P[:, :X.shape[1], :].to(X.device)
+                if self.training:
+                    X = X * torch.bernoulli(torch.full_like(X, 1 - rate(self.dropout.p))) * scale(self.dropout.p)
+                return X
+        return PositionalEncoding
+
+    def messages(cls):
+        level = judge_reference("transformer", ["positional_encoding"], PositionalEncoding=cls)["positional_encoding"]
+        return [c.message for c in level.checks if c.name.startswith("训练模式") and not c.passed]
+
+    assert messages(hand(lambda p: p, lambda p: 1 / (1 - p))) == []
+    (unscaled,) = messages(hand(lambda p: p, lambda p: 1.0))
+    assert "kept elements scaled x1.00; expected x2 for p = 0.5" in unscaled, unscaled
+    (half,) = messages(hand(lambda p: p / 2, lambda p: 1 / (1 - p / 2)))
+    assert "kept elements scaled x1.33" in half and "of 3840 elements; expected 50% ± 4%" in half, half
+
+
+def test_the_encoder_block_dropout_check_rejects_no_right_answer_over_2000_seeds():
+    """Each AddNorm's rate within checking.rate_bound (at most 1e-6 per grading), the scales exact:
+    the reference's EncoderBlock over 2,000 draws, none rejected."""
+    p, args, state, X, valid_lens = checks.encoder_dropout_case(torch.Generator().manual_seed(2026))
+    module = ref.EncoderBlock(*args)
+    module.load_state_dict(state)
+    module.train()
+    assert _rejections(lambda: checks.expect_encoder_rows(module(X, valid_lens), X, state, p, "cpu")) == 0
+
+
+def test_an_encoder_block_whose_addnorm_drops_at_half_the_rate_is_told_the_rate():
+    """Written by hand: the first AddNorm at half the rate; the message names it and what was measured."""
+    class EncoderBlock(ref.EncoderBlock):
+        def forward(self, X, valid_lens):
+            attended = self.attention(X, X, X, valid_lens)
+            Y = self.addnorm1.ln(X + torch.nn.functional.dropout(attended, self.addnorm1.dropout.p / 2,
+                                                                 self.training))
+            return self.addnorm2(Y, self.ffn(Y))
+    level = judge_reference("transformer", ["encoder_block"], EncoderBlock=EncoderBlock)["encoder_block"]
+    (message,) = [c.message for c in level.checks if c.name.startswith("训练模式、dropout=0.5") and not c.passed]
+    assert "the first AddNorm dropped" in message and "of 1024 rows; expected 50% ± 8%" in message, message
+    assert "the second" not in message

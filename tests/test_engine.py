@@ -69,6 +69,8 @@ def test_grade_one_gives_a_plain_json_result_and_leaves_nothing_behind(course):
     assert result.score == 6 and result.max_score == 10
     assert result.key == run_key(read_notebook(submission.notebook)[0], submission.files)
     assert {"kernel_start_s", "cells_s", "checks_s", "total_s", "cpu_s"} <= set(result.timings)
+    seconds = [level.seconds for level in result.levels.values()]  # each level's checks timed (make bench)
+    assert all(s > 0 for s in seconds) and sum(seconds) <= result.timings["checks_s"] + 0.01, seconds
     level = result.levels["multihead_attention"]
     assert level.checks and set(level.as_dict()["checks"][0]) == {
         "name", "passed", "input", "expected", "got", "message", "answer_key", "message_without_answer"}

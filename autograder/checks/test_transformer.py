@@ -257,11 +257,17 @@ def test_encoding_as_long_as_max_len(student, rng, device):
 @level("positional_encoding")
 def test_encoding_dropout_acts_on_x_plus_p(student, rng, device):
     """训练模式：dropout 作用在 X + P 上，每个元素为 0 或 (X + P)/(1 - p) / train mode: dropout acts on X + P, each element 0 or (X + P)/(1 - p)"""  # noqa: E501
-    D, T, p = 32, 40, 0.5
-    X = torch.randn(3, T, D, generator=rng)
-    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding", (D, p, 100), None,
-                               (X,))
-    expect_dropped_out(got, X + sinusoid_table(T, D), p, device=device, mistakes=wrong)
+    p, X, kept = encoding_dropout_case(rng)
+    got, wrong = in_train_mode(student, rng, device, "positional_encoding", "PositionalEncoding",
+                               (X.shape[-1], p, 100), None, (X,))
+    expect_dropped_out(got, kept, p, device=device, mistakes=wrong)
+
+
+def encoding_dropout_case(rng, B=3, T=40, D=32, p=0.5):
+    """(p, X, kept = X + P): 3,840 elements, the rate within checking.rate_bound (4.3%: a right answer
+    rejected at most once in 10^6 gradings); the scale is exact."""
+    X = torch.randn(B, T, D, generator=rng)
+    return p, X, X + sinusoid_table(T, D)
 
 
 # ---------------------------------------------------------------- 4. EncoderBlock
@@ -329,6 +335,85 @@ def test_encoder_block_drops_the_sublayers_not_the_residuals(student, rng, devic
     oracle = layer_norm(Y, state["addnorm2.ln.weight"], state["addnorm2.ln.bias"])
     check_module(student, device, "encoder_block", "EncoderBlock", args, state, (X, torch.tensor([2, 5, 3])), oracle,
                  train=True)
+
+
+@level("encoder_block")
+def test_encoder_block_dropout_rates_and_scales(student, rng, device):
+    """训练模式、dropout=0.5：两个 AddNorm 各丢弃约一半的子层输出，保留的乘以 1/(1-p) / train mode, dropout=0.5: each AddNorm drops about half of its sublayer's output, the kept scaled by 1/(1-p)"""  # noqa: E501
+    p, args, state, X, valid_lens = encoder_dropout_case(rng)
+    got, wrong = in_train_mode(student, rng, device, "encoder_block", "EncoderBlock", args, state, (X, valid_lens))
+    expect_encoder_rows(got, X, state, p, device, wrong)
+
+
+def encoder_dropout_case(rng, B=32, T=32, D=8, F_=16, h=2, p=0.5):
+    """(p, args, state, X, valid_lens): the attention's output is W_o's bias alone (W_o's weight 0)
+    and the FFN's is dense2's bias alone, each with one non-zero, so that each AddNorm keeps or
+    drops a row's sublayer output whole and the LayerNorms cannot hide the scale: B x T = 1,024
+    rows, each site's rate within checking.rate_bound (8.4%)."""
+    args = encoder_args(D, F_, h, True, dropout=p)
+    state = draw_like(rng, ref.EncoderBlock(*args))
+    for weight, bias in (("attention.W_o.weight", "attention.W_o.bias"), ("ffn.dense2.weight", "ffn.dense2.bias")):
+        state[weight] = torch.zeros_like(state[weight])
+        size = (1 + 2 * torch.rand(1, generator=rng)) * torch.sign(torch.randn(1, generator=rng))
+        state[bias] = torch.zeros(D).index_fill_(0, torch.randint(0, D, (1,), generator=rng), size.item())
+    state.update({f"addnorm{i}.ln.{name}": base + torch.randn(D, generator=rng) * 0.3
+                  for i in (1, 2) for name, base in (("weight", 1), ("bias", 0))})
+    return p, args, state, torch.randn(B, T, D, generator=rng), torch.randint(1, T + 1, (B,), generator=rng)
+
+
+def expect_encoder_rows(got, X, state, p, device, mistakes=()):
+    """`got` = AddNorm2(Y, FFN(Y)) with Y = AddNorm1(X, attention), in train mode, where the attention
+    gives the constant A and the FFN the constant F (encoder_dropout_case): every row is
+    LN2(LN1(X + a A) + f F) with a and f each 0 (dropped) or 1/(1-p) (kept, rescaled), and each
+    AddNorm's fraction of rows dropped is p within rate_bound. Where it is not, the message says
+    which AddNorm, the scale it kept with and the fraction it dropped, among the usual mistakes'
+    scales (1, 1/(1-p/2), 1/(1-p)^2)."""
+    expect_shape_of(got, X)
+    atol, rtol = tolerance(device)
+    got = got.detach().cpu().float()
+    scale = 1 / (1 - p)
+    A, F = state["attention.W_o.bias"], state["ffn.dense2.bias"]
+    trace.expected = t(f"每行为 LN2(LN1(X + a·A) + f·F)，a、f 为 0 或 {scale:g}，各约 {p:.0%} 为 0",
+                       f"each row LN2(LN1(X + a A) + f F), a and f 0 or {scale:g}, each about {p:.0%} 0")
+    n, bound = got.shape[:-1].numel(), rate_bound(got.shape[:-1].numel())
+
+    def scales_taken(scales):  # the scale (a, f) each row took among `scales`: (B, T) each, nan for none
+        a_of, f_of = torch.full(got.shape[:-1], float("nan")), torch.full(got.shape[:-1], float("nan"))
+        for a in scales:
+            Y = layer_norm(X + a * A, state["addnorm1.ln.weight"], state["addnorm1.ln.bias"])
+            for f in scales:
+                out = layer_norm(Y + f * F, state["addnorm2.ln.weight"], state["addnorm2.ln.bias"])
+                match = torch.isclose(got, out, atol=atol, rtol=rtol).all(dim=-1) & a_of.isnan()
+                a_of[match], f_of[match] = a, f
+        return a_of, f_of
+
+    a_of, f_of = scales_taken((0.0, scale))
+    if not a_of.isnan().any() and all(abs((kept == 0).float().mean().item() - p) <= bound for kept in (a_of, f_of)):
+        return
+    a_of, f_of = scales_taken(sorted({0.0, 1.0, 1 / (1 - p / 2), scale, scale ** 2}))
+    sites = [(a_of, ("第一个", "the first")), (f_of, ("第二个", "the second"))]
+    named = {message for wrong, message in mistakes
+             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
+    if len(named) == 1:
+        raise CheckFailed(named.pop())
+    if a_of.isnan().any():
+        raise CheckFailed(t(
+            f"训练模式下每个 AddNorm 的子层输出应整体保留（乘以 1/(1-p)）或丢弃：{int(a_of.isnan().sum())}/{n} 行"
+            f"不是 LN2(Y + Dropout(FFN(Y)))，Y = LN1(X + Dropout(注意力))",
+            f"in train mode each AddNorm keeps its sublayer's output (scaled by 1/(1-p)) or drops it: "
+            f"{int(a_of.isnan().sum())} of {n} rows are not LN2(Y + Dropout(FFN(Y))) with "
+            f"Y = LN1(X + Dropout(attention))"))
+    zh, en = [], []
+    for kept, which in sites:
+        rate, measured = (kept == 0).float().mean().item(), kept[kept > 0].median().item() if (kept > 0).any() else 0
+        if abs(measured - scale) > 0.01:
+            zh.append(f"{which[0]} AddNorm 保留的乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
+            en.append(f"{which[1]} AddNorm scaled what it kept x{measured:.2f}; expected x{scale:g} for p = {p} "
+                      "(1/(1-p))")
+        if abs(rate - p) > bound:
+            zh.append(f"{which[0]} AddNorm 丢弃了 {n} 行中的 {rate:.0%}：应约为 {p:.0%} ± {bound:.0%}")
+            en.append(f"{which[1]} AddNorm dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%}")
+    raise CheckFailed(t("；".join(zh), "; ".join(en)))
 
 
 # ---------------------------------------------------------------- 5. the decoder's masked self-attention

@@ -85,6 +85,7 @@ class _JudgePlugin:
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
+        self.results[_level_of(item)].seconds += report.duration  # setup, call and teardown: the level's time
         if report.when == "call" or (report.when == "setup" and report.failed):
             self._record(item, call, report)  # a skipped check (no GPU) is not counted
 

@@ -6,7 +6,7 @@ check cells' verdicts are drawn from (plugins/render.py) and what feedback draws
     Result: assignment, student, attempt, seed, key (the run key: what ran), grader (what judged it), notebook_sha256,
             device, score, max_score, levels {name: Level}, outputs [[output, ...] per executed
             cell], problems, timed_out, isolation {"layers", "warnings"}, timings, worker
-    Level:  level, points, checks [Check], problem   (score derived: points x passed, floored)
+    Level:  level, points, checks [Check], problem, seconds   (score derived: points x passed, floored)
     Check:  name, passed, input, expected, got, message, answer_key, message_without_answer
 
 `to_json`/`from_json` round-trip exactly; a JSON object of an older or newer shape is read with
@@ -39,6 +39,7 @@ class Level:
     points: float
     checks: list = field(default_factory=list)  # [Check]
     problem: str = ""  # why the level could not be checked at all (e.g. a dead kernel)
+    seconds: float = 0.0  # how long its checks took (the judge's clock)
 
     @property
     def score(self) -> float:

@@ -112,6 +112,39 @@ class DotProductAttention(ref.DotProductAttention):  # noqa: F811
         return self.dropout(torch.bmm(self.attention_weights, values))
 
 
+@WRONG.wrong("dot_product_attention", "dropout_not_rescaled",
+             "dropout 保留的注意力权重没有乘以 1/(1-p)：训练时输出的期望变小了，"
+             "与评估模式不一致（nn.Dropout 会自动缩放）",
+             "dropout's kept attention weights were not scaled by 1/(1-p): the output shrinks in training and no "
+             "longer matches eval mode (nn.Dropout rescales by itself)")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        super().forward(queries, keys, values, valid_lens)
+        weights = self.attention_weights  # (B, Q, K)
+        if self.training:  # dropout written by hand: the right weights dropped, the kept ones left as they were
+            weights = weights * (torch.rand_like(weights) >= self.dropout.p).float()
+        return torch.bmm(weights, values)
+
+
+@WRONG.wrong("dot_product_attention", "dropout_at_half_the_rate",
+             "dropout 的比例只有要求的一半：应丢弃约 p 的注意力权重",
+             "dropout at half the asked rate: about a fraction p of the attention weights is dropped")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        super().forward(queries, keys, values, valid_lens)
+        return torch.bmm(nn.functional.dropout(self.attention_weights, self.dropout.p / 2, self.training), values)
+
+
+@WRONG.wrong("dot_product_attention", "dropout_in_eval_mode",
+             "评估模式下仍在做 dropout：dropout 只在训练时起作用（用 self.dropout，或 F.dropout(..., self.training)）",
+             "dropout still on in eval mode: it acts in training only (use self.dropout, or "
+             "F.dropout(..., self.training))")
+class DotProductAttention(ref.DotProductAttention):  # noqa: F811
+    def forward(self, queries, keys, values, valid_lens=None):
+        super().forward(queries, keys, values, valid_lens)
+        return torch.bmm(nn.functional.dropout(self.attention_weights, self.dropout.p, training=True), values)
+
+
 @WRONG.wrong("transpose_qkv", "reshape_without_permute",
              "只做了 reshape 没有 permute：各头的数据混在了一起",
              "reshaped without permute: the heads' data got mixed")

@@ -164,6 +164,26 @@ class PositionalEncoding(_Encoding):  # noqa: F811
         return _interleaved(torch.sin(X), torch.cos(X))
 
 
+@WRONG.wrong("positional_encoding", "encoding_dropout_not_rescaled",
+             "dropout 保留的元素没有乘以 1/(1-p)：训练时的期望值变小了，与评估模式不一致（nn.Dropout 会自动缩放）",
+             "dropout's kept elements were not scaled by 1/(1-p): the expected value shrinks in training and no "
+             "longer matches eval mode (nn.Dropout rescales by itself)")
+class PositionalEncoding(ref.PositionalEncoding):  # noqa: F811
+    def forward(self, X):
+        X = X + self.P[:, :X.shape[1], :].to(X.device)
+        if self.training:  # dropout written by hand: the right elements dropped, the kept ones left as they were
+            X = X * (torch.rand_like(X) >= self.dropout.p).float()
+        return X
+
+
+@WRONG.wrong("positional_encoding", "encoding_dropout_at_half_the_rate",
+             "dropout 的比例只有要求的一半：应丢弃约 p 的元素",
+             "dropout at half the asked rate: about a fraction p of the elements is dropped")
+class PositionalEncoding(ref.PositionalEncoding):  # noqa: F811
+    def forward(self, X):
+        return F.dropout(X + self.P[:, :X.shape[1], :].to(X.device), self.dropout.p / 2, self.training)
+
+
 @WRONG.wrong("positional_encoding", "dropout_on_x_only",
              "dropout 只作用在 X 上：应先相加再 dropout，Dropout(X + P)",
              "dropout acted on X alone: add first, then drop out, Dropout(X + P)")
@@ -247,6 +267,16 @@ class EncoderBlock(ref.EncoderBlock):  # noqa: F811
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.addnorm1.dropout, self.addnorm2.dropout = nn.Dropout(0), nn.Dropout(0)
+
+
+@WRONG.wrong("encoder_block", "first_dropout_at_half_the_rate",
+             "第一个 AddNorm 的 dropout 只有要求的一半：两个 AddNorm 都用 EncoderBlock 的 dropout",
+             "the first AddNorm's dropout is at half the asked rate: both AddNorms take the EncoderBlock's dropout")
+class EncoderBlock(ref.EncoderBlock):  # noqa: F811
+    def forward(self, X, valid_lens):
+        attended = self.attention(X, X, X, valid_lens)
+        Y = self.addnorm1.ln(X + F.dropout(attended, self.addnorm1.dropout.p / 2, self.training))
+        return self.addnorm2(Y, self.ffn(Y))
 
 
 @WRONG.wrong("encoder_block", "dropout_on_block_output",
