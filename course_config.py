@@ -98,6 +98,32 @@ ROSTER = ROOT / "roster.csv"
 
 
 
+# Deadlines (autograder/late.py): per assignment (its folder) or the course's default. due: UTC,
+# "YYYY-MM-DD HH:MM" ("" = no deadline: nothing is late, nbgrader's own due date if one was set by
+# `nbgrader db assignment add --duedate`); within grace_minutes no penalty; then percent of the
+# score for each hour (or day) started after the due date, at most cap_percent; after cutoff_hours
+# past the due date, 0 with the reason. The time that counts is one the student cannot write: when
+# the submission arrived (the grading service's record, or the course's collect: the latest
+# change time in the folder), never its timestamp.txt.
+@dataclass(frozen=True)
+class LatePolicy:
+    due: str = ""
+    grace_minutes: float = 0.0
+    percent: float = 0.0  # off the score per `per` started
+    per: str = "hour"  # "hour" or "day"
+    cap_percent: float = 100.0
+    cutoff_hours: float | None = None  # None: no cutoff
+
+
+LATE = LatePolicy()  # the course's default: no deadline (today's behaviour)
+LATE_BY_ASSIGNMENT: dict = {}  # e.g. {"01_multihead_attention": LatePolicy(due="2026-12-20 23:59", percent=1)}
+
+
+def late_policy(key: str) -> LatePolicy:
+    """The late policy of an assignment (its folder or name)."""
+    return LATE_BY_ASSIGNMENT.get(assignment(key).folder, LATE)
+
+
 # ---- 查重 / similarity (autograder/tools/similarity.py): how alike the students' code is.
 @dataclass(frozen=True)
 class Similarity:
@@ -222,6 +248,8 @@ def apply(c) -> None:
     c.ExchangeFactory.collect = "autograder.plugins.collect.OwnerCheckedCollect"
     # grades.csv: only assignments released or submitted (not every one generate_assignment saw).
     c.ExportApp.plugin_class = "autograder.plugins.export.CourseExport"
+    # Late work: LATE / LATE_BY_ASSIGNMENT through nbgrader's late-submission plugin (autograder/late.py).
+    c.AssignLatePenalties.plugin_class = "autograder.plugins.late.CourseLatePenalty"
     # Kernels that nbgrader starts (validate) talk over local sockets: no TCP, no ipykernel warning
     # (TCP on localhost where the runtime folder's path is too long for a socket's).
     prefix = ipc_prefix()

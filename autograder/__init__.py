@@ -9,6 +9,7 @@
   tools/       the commands: build, demo, report, bench, similarity, student_setup, gpu_check
   service      评测 on submit: the grading service (`python -m autograder.service`)
   inbound      what an exchange inbound entry must be to count as its student's submission
+  late         late work: a policy's penalty, due dates, the arrival time a student cannot write
   checking     the check author's API: levels, expect_close / expect_equal, diagnosis
   messages     bilingual (zh/en) student-facing text
   regions      the student's Begin/End regions: the markers, defined once

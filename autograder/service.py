@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import course_config
-from autograder import inbound
+from autograder import inbound, late
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.store import ResultStore, grader_version, write_atomic
@@ -62,7 +62,6 @@ RESCAN_S = 5.0  # the inbound folder is also listed this often (an event can be 
 READY_FILE = "submission_secret.txt"  # nbgrader submit writes it last
 TRIES = 3  # a submission whose recording keeps failing is marked done after this many tries, with why
 HOUR_S = 3600.0
-NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"  # timestamp.txt, as nbgrader writes it
 
 
 class Refused(Exception):
@@ -428,8 +427,9 @@ class Replacing:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         fresh.mkdir(parents=True, exist_ok=True)
-        received = datetime.fromtimestamp(self.arrival.received, UTC)
-        (fresh / "timestamp.txt").write_text(received.strftime(NBGRADER_TIME))  # the time the service saw
+        # the time that counts for the due date: when it arrived, or later if it was changed since
+        arrived = min(max(self.arrival.received, late.arrival_time(self.inbound_folder)), time.time())
+        (fresh / "timestamp.txt").write_text(late.timestamp_text(arrived))
         _copy_database(self.gradebook, self.saved_gradebook)
         for folder in self.folders:
             shutil.rmtree(_aside(folder), ignore_errors=True)

@@ -5,6 +5,7 @@
   hooks             autograde's pre/post-convert hooks: the gradebook lock, then left_out
   left_out          links and special files taken out of a submitted folder before nbgrader copies it
   collect           `nbgrader collect` that takes a folder only from the account it names
+  late              nbgrader's late-submission plugin: course_config's LatePolicy
   restore_cells     RestoreCells (sanitising, in place of DeduplicateIds)
   judge_submission  JudgeSubmission (in place of Execute): the engine's result into the check cells
   render            a level's verdict as a check cell's outputs

@@ -4,11 +4,15 @@ nbgrader's own collect only warns when a folder's owner is not the student it na
 it: a student could write a folder named for a classmate, with a far-future time, and have it
 kept as the classmate's final submission; a name whose time does not parse stops the whole
 command. Here such entries are left in the exchange, each with a warning, and each student's
-latest own submission is collected as nbgrader would.
+latest own submission is collected as nbgrader would. The collected copy's timestamp.txt is when
+the folder arrived (late.arrival_time: a time its owner cannot move earlier), not the one they wrote.
 """
+import time
+from pathlib import Path
+
 from nbgrader.exchange.default import ExchangeCollect
 
-from autograder import inbound
+from autograder import inbound, late
 
 
 class OwnerCheckedCollect(ExchangeCollect):
@@ -28,6 +32,11 @@ class OwnerCheckedCollect(ExchangeCollect):
         """The student's own submissions first, latest first (nbgrader takes the first)."""
         own = super()._sort_by_timestamp([r for r in records if not r["refused"]])
         return own + [r for r in records if r["refused"]]
+
+    def do_copy(self, src, dest):
+        super().do_copy(src, dest)
+        arrived = min(late.arrival_time(Path(src)), time.time())
+        (Path(dest) / "timestamp.txt").write_text(late.timestamp_text(arrived))
 
     def copy_files(self):
         self.src_records = [r for r in self.src_records if not r["refused"]]

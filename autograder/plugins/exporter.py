@@ -26,6 +26,7 @@ import nbformat
 from nbconvert.exporters import NotebookExporter
 
 import course_config
+from autograder import late
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.result import Result
@@ -69,6 +70,7 @@ class GradingExporter(NotebookExporter):
     def grading(self):
         """The command's grading: prefetch what the store lacks; at the end, stop and summarise."""
         try:
+            late.apply_due_dates(self.parent.coursedir.db_url, [a.folder for a in course_config.ASSIGNMENTS])
             self._prefetch()
             yield
         finally:
