@@ -116,6 +116,10 @@ class LatePolicy:
 
 
 LATE = LatePolicy()  # the course's default: no deadline (today's behaviour)
+# Per-student extensions, a CSV the instructor edits (student,assignment,extension): a new due date
+# ("2026-12-22 23:59", UTC) or added time ("+2d", "+36h", "+1d12h", "+90m"). A malformed row stops
+# `nbgrader autograde` with its line number, and nothing changes.
+EXTENSIONS = ROOT / "extensions.csv"
 LATE_BY_ASSIGNMENT: dict = {}  # e.g. {"01_multihead_attention": LatePolicy(due="2026-12-20 23:59", percent=1)}
 
 

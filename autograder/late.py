@@ -10,11 +10,13 @@ collect and the grading service write into submitted/'s timestamp.txt.
 """
 import math
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import course_config
+from autograder.engine import nofollow
 from autograder.messages import t
 
 UNITS = {"hour": 3600.0, "day": 86400.0}
@@ -70,8 +72,11 @@ def due_date(assignment: str):
 
 
 def apply_due_dates(db_url: str, assignments):
-    """The gradebook's due date of each of `assignments` set from its policy (where it has one)."""
+    """The gradebook's due date of each of `assignments` set from its policy (where it has one), and
+    each existing submission's extension from the extensions file (BadExtensions, before anything
+    is changed, where a row is malformed)."""
     from nbgrader.api import Gradebook
+    granted = extensions()
     with Gradebook(db_url, course_id=course_config.COURSE_ID) as gradebook:
         for name in assignments:
             try:
@@ -80,6 +85,7 @@ def apply_due_dates(db_url: str, assignments):
                 continue
             if due is not None:
                 gradebook.update_or_create_assignment(name, duedate=due)
+        apply_extensions(gradebook, granted, assignments)
 
 
 def arrival_time(folder: Path) -> float:
@@ -96,3 +102,83 @@ def arrival_time(folder: Path) -> float:
 def timestamp_text(epoch: float) -> str:
     """timestamp.txt's text for `epoch`, as nbgrader writes it."""
     return datetime.fromtimestamp(epoch, UTC).strftime(NBGRADER_TIME)
+
+
+class BadExtensions(ValueError):
+    """course_config.EXTENSIONS has a malformed row (the message names its line)."""
+
+
+_ADDED = re.compile(r"\+(?:\d+(?:\.\d+)?[dhm])+")
+
+
+def extensions(path: Path = None) -> dict:
+    """{(student, assignment folder): timedelta} of the extensions file (course_config.EXTENSIONS;
+    {} without one). Raises BadExtensions, naming the line, for any malformed row."""
+    import csv
+
+    from autograder.inbound import STUDENT_ID
+    path = Path(path or course_config.EXTENSIONS)
+    try:
+        text = nofollow.read_file(path, 4 << 20).decode("utf-8-sig")
+    except FileNotFoundError:
+        return {}
+    rows = csv.reader(text.splitlines())
+    header = [cell.strip() for cell in next(rows, [])]
+    if header != ["student", "assignment", "extension"]:
+        raise BadExtensions(t(f"{path.name} 第 1 行：表头应为 student,assignment,extension，得到 {','.join(header)}",
+                              f"{path.name} line 1: the header must be student,assignment,extension, not "
+                              f"{','.join(header)}"))
+    found = {}
+    for line, row in enumerate(rows, 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            found.update([_extension(row, found, STUDENT_ID)])
+        except (ValueError, KeyError) as error:
+            raise BadExtensions(t(f"{path.name} 第 {line} 行：{error}；未做任何更改",
+                                  f"{path.name} line {line}: {error}; nothing was changed")) from None
+    return found
+
+
+def _extension(row, found, student_id):
+    from datetime import timedelta
+    if len(row) != 3:
+        raise ValueError(f"3 cells expected (student,assignment,extension), got {len(row)}")
+    student, assignment, extension = (cell.strip() for cell in row)
+    if not student_id.fullmatch(student):
+        raise ValueError(f"{student!r} is not a student id")
+    try:
+        folder = course_config.assignment(assignment).folder
+    except KeyError:
+        raise ValueError(f"no assignment {assignment!r} in the course") from None
+    if (student, folder) in found:
+        raise ValueError(f"a second row for {student} / {folder}")
+    if _ADDED.fullmatch(extension):
+        units = {"d": 86400, "h": 3600, "m": 60}
+        seconds = sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([dhm])", extension))
+        return (student, folder), timedelta(seconds=seconds)
+    try:
+        new_due = datetime.strptime(extension, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError(f"{extension!r} is neither a due date (YYYY-MM-DD HH:MM, UTC) nor added time "
+                         "(+2d, +36h, +1d12h, +90m)") from None
+    due = due_date(folder)
+    if due is None:
+        raise ValueError(f"{folder} has no due date in course_config: give added time (+2d) instead")
+    if new_due <= due:
+        raise ValueError(f"{extension} is not after the due date {due:%Y-%m-%d %H:%M}")
+    return (student, folder), new_due - due
+
+
+def apply_extensions(gradebook, granted: dict, assignments):
+    """Each existing submission of `assignments` gets its extension from `granted` (none when absent)."""
+    for name in assignments:
+        try:
+            submissions = gradebook.find_assignment(name).submissions
+        except Exception:  # not in this gradebook
+            continue
+        for submission in submissions:
+            extension = granted.get((submission.student.id, name))
+            if submission.extension != extension:
+                submission.extension = extension
+    gradebook.db.commit()

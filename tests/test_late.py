@@ -77,6 +77,12 @@ def test_autograde_applies_the_policy_and_export_shows_raw_penalty_and_score(tmp
         in page("past_cutoff")
     assert "within the 15-minute grace period: no penalty; 0 points off" in page("in_grace")
     assert "submitted 1 hour before it, not late" in page("on_time") and "提前 1小时 提交" in page("on_time")
+    # and the class report agrees: the same penalties, the totals after them
+    from autograder.tools import report
+    written = report.write_report(course, SPEC, tmp_path / "report")
+    assert written["penalties"] == {"an_hour": 1.0, "a_day": 5.0, "past_cutoff": 10.0}
+    assert "late: 3 submissions, 16 points off in all; mean after the penalties 6.80" in written["text"]
+    assert "<td>-5</td><td><b>5</b></td>" in written["paths"]["html"].read_text()
 
 
 def test_a_forged_timestamp_earns_nothing_through_collect(tmp_path):
@@ -101,12 +107,75 @@ def test_a_forged_timestamp_earns_nothing_through_collect(tmp_path):
     assert float(rows[forger]["score"]) == float(rows[twin]["score"]) == 8.0
 
 
-def test_the_readme_example_is_a_valid_policy():
+def test_the_readme_examples_are_a_valid_policy_extensions_file_and_commands(tmp_path, monkeypatch):
     import re
-    section = (course_config.ROOT / "README.md").read_text().split("## Deadlines\n", 1)[1].split("\n## ", 1)[0]
-    block = re.search(r"```\n(.*?)```", section, re.DOTALL).group(1)
+    from datetime import timedelta
+
+    from autograder import late
+    section = (course_config.ROOT / "README.md").read_text().split("## Deadlines and extensions\n", 1)[1] \
+        .split("\n## ", 1)[0]
+    policy_block, extensions_block, commands = re.findall(r"```\n(.*?)```", section, re.DOTALL)
     scope = {"LatePolicy": course_config.LatePolicy}
-    exec(block, scope)
+    exec(policy_block, scope)
     (folder, policy), = scope["LATE_BY_ASSIGNMENT"].items()
     assert course_config.assignment(folder).folder == folder
     assert late_penalty(policy, 10.0, 3 * HOUR).percent == 30  # 10% an hour, three started
+    monkeypatch.setattr(course_config, "LATE_BY_ASSIGNMENT", scope["LATE_BY_ASSIGNMENT"])
+    (tmp_path / "extensions.csv").write_text(extensions_block)
+    assert late.extensions(tmp_path / "extensions.csv") == {
+        ("st-alice", folder): timedelta(days=2), ("st-bob", folder): timedelta(days=2)}
+    assert commands.splitlines() == [f"nbgrader autograde {folder} --force", "nbgrader export"]
+
+
+def test_the_extensions_file_is_read_and_a_malformed_row_is_named_by_its_line(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from autograder import late
+    monkeypatch.setattr(course_config, "LATE_BY_ASSIGNMENT", {SPEC.folder: POLICY})
+    good = tmp_path / "extensions.csv"
+    good.write_text("student,assignment,extension\nalice,01_multihead_attention,+1d12h\n"
+                    "bob,multihead_attention,2026-12-02 12:00\n\n")
+    assert late.extensions(good) == {("alice", SPEC.folder): timedelta(hours=36),
+                                     ("bob", SPEC.folder): timedelta(days=1)}
+    assert late.extensions(tmp_path / "none.csv") == {}
+    for rows, said in [("alice,01_multihead_attention,tomorrow", "line 2: 'tomorrow' is neither"),
+                       ("alice,01_multihead_attention,+1d\nalice,01_multihead_attention,+2d", "line 3: a second row"),
+                       ("alice,no_such_assignment,+1d", "line 2: no assignment"),
+                       ("../x,01_multihead_attention,+1d", "is not a student id"),
+                       ("alice,01_multihead_attention,2026-11-30 12:00", "is not after the due date"),
+                       ("alice,01_multihead_attention", "3 cells expected")]:
+        bad = tmp_path / "bad.csv"
+        bad.write_text("student,assignment,extension\n" + rows + "\n")
+        with pytest.raises(late.BadExtensions, match="nothing was changed") as raised:
+            late.extensions(bad)
+        assert said in str(raised.value), raised.value
+
+
+def test_an_extension_given_before_and_after_grading_and_a_malformed_file(tmp_path):
+    """Given before grading, the extension removes the penalty; given after, `nbgrader autograde
+    --force` recomputes the penalty from the stored results (no code graded again); a malformed file
+    stops autograde with the line, and the gradebook stays as it was."""
+    course = demo.make_course(tmp_path / "course")
+    due = datetime(2026, 12, 1, 12, 0)
+    _with_policy(course, due, percent=10, per="hour")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    for student in ("extended", "later"):
+        notebook = demo.submit(course, student, SPEC, LEVELS)
+        (notebook.parent / "timestamp.txt").write_text((due + timedelta(minutes=30)).strftime(
+            "%Y-%m-%d %H:%M:%S.%f UTC"))
+    extensions = course / "extensions.csv"
+    extensions.write_text(f"student,assignment,extension\nextended,{SPEC.folder},+1h\n")
+    demo.nbgrader(course, "autograde", SPEC.folder, "--log-level=WARN", capture=True)
+    penalties = {s: float(r["late_submission_penalty"]) for s, r in _export(course).items()}
+    assert penalties == {"extended": 0.0, "later": 1.0}
+    extensions.write_text(f"student,assignment,extension\nextended,{SPEC.folder},+1h\nlater,{SPEC.folder},"
+                          "2026-12-01 13:00\n")
+    run = demo.nbgrader(course, "autograde", SPEC.folder, "--force", capture=True)
+    assert "graded 0, 2 from stored results" in run.stderr, run.stderr[-2000:]
+    assert {s: float(r["late_submission_penalty"]) for s, r in _export(course).items()} == {"extended": 0.0,
+                                                                                           "later": 0.0}
+    extensions.write_text(f"student,assignment,extension\nlater,{SPEC.folder},+1h\nextended,{SPEC.folder},soon\n")
+    run = demo.nbgrader(course, "autograde", SPEC.folder, "--force", check=False, capture=True)
+    assert run.returncode != 0 and "extensions.csv line 3" in run.stderr, run.stderr[-2000:]
+    assert {s: float(r["late_submission_penalty"]) for s, r in _export(course).items()} == {"extended": 0.0,
+                                                                                           "later": 0.0}

@@ -70,7 +70,11 @@ class GradingExporter(NotebookExporter):
     def grading(self):
         """The command's grading: prefetch what the store lacks; at the end, stop and summarise."""
         try:
-            late.apply_due_dates(self.parent.coursedir.db_url, [a.folder for a in course_config.ASSIGNMENTS])
+            try:  # due dates and extensions: a malformed extensions file stops the command, nothing changed
+                late.apply_due_dates(self.parent.coursedir.db_url, [a.folder for a in course_config.ASSIGNMENTS])
+            except late.BadExtensions as bad:
+                self.log.error("%s", bad)
+                raise SystemExit(2) from None
             self._prefetch()
             yield
         finally:

@@ -4,7 +4,8 @@ submissions that had problems, with their reasons.
     python -m autograder.tools.report 01_multihead_attention [--course DIR] [--out DIR]
 
 It reads structured results only, never the verdict text in the autograded notebooks:
-  scores    the course's gradebook (<course>/gradebook.db, through nbgrader.api.Gradebook)
+  scores    the course's gradebook (<course>/gradebook.db, through nbgrader.api.Gradebook), with
+            each submission's late penalty (course_config's LatePolicy, autograder/late.py)
   problems  the results `nbgrader autograde` saves, one JSON per graded submission:
             <course>/grading_results/<assignment>/<student>.json (its "problems" list, and its
             "isolation" warnings about the grading machine, listed once for the class)
@@ -86,6 +87,17 @@ def class_scores(course: Path, spec) -> dict:
     return dict(sorted(scores.items()))
 
 
+def late_penalties(course: Path, spec) -> dict:
+    """{student: points taken for lateness} of the submissions of `spec` that lost any."""
+    from nbgrader.api import Gradebook
+    db = course / "gradebook.db"
+    if not db.exists():
+        return {}
+    with Gradebook(f"sqlite:///{db}", course_id=course_config.COURSE_ID) as gb:
+        return {submission.student_id: float(submission.late_submission_penalty)
+                for submission in gb.assignment_submissions(spec.folder) if submission.late_submission_penalty}
+
+
 def grading_results(course: Path, spec) -> dict:
     """{student: result} from grading_results/<assignment>/*.json (an unreadable file counts as none)."""
     results = {}
@@ -131,7 +143,7 @@ def level_stats(spec, scores: dict) -> list:
 
 # ---------------------------------------------------------------- the terminal table
 
-def terminal_report(spec, stats, scores, problems, warnings) -> str:
+def terminal_report(spec, stats, scores, problems, warnings, penalties=None) -> str:
     total_points = sum(s.points for s in stats)
     totals = [sum(levels.values()) for levels in scores.values()]
     mean_total = sum(totals) / len(totals) if totals else 0.0
@@ -146,6 +158,13 @@ def terminal_report(spec, stats, scores, problems, warnings) -> str:
     for r in [header, *rows]:
         cells = [_pad(r[0], widths[0])] + [_pad(r[i], widths[i], right=True) for i in (1, 2, 3)]
         lines.append("  ".join(cells + [r[4]]).rstrip())
+    if penalties:
+        after = sum(totals) - sum(penalties.values())
+        lines += ["", t(f"迟交 {len(penalties)} 份，共扣 {sum(penalties.values()):g} 分；扣分后平均 "
+                        f"{after / len(totals):.2f}",
+                        f"late: {len(penalties)} submissions, {sum(penalties.values()):g} points off in all; mean "
+                        f"after the penalties {after / len(totals):.2f}")]
+        lines += [f"  {student}: -{points:g}" for student, points in penalties.items()]
     lines += ["", f"{t('有问题的提交', 'Submissions with problems')} ({len(problems)}):"]
     lines += [f"  {student}: " + "; ".join(reasons) for student, reasons in problems.items()] or ["  -"]
     lines += [f"{t('评分环境警告', 'Grading warning')}: {w}" for w in warnings]
@@ -263,7 +282,7 @@ def inline_svg(svg_text: str) -> str:
 
 # ---------------------------------------------------------------- the HTML page
 
-def html_report(spec, stats, scores, problems, warnings, svg, similarity: str = "") -> str:
+def html_report(spec, stats, scores, problems, warnings, svg, similarity: str = "", penalties=None) -> str:
     """`similarity`: the file name of the assignment's similarity page beside this one, if any."""
     esc = html.escape
     caveat = t("分数高只说明值得看一看，不是结论", "a high score is a reason to look, not a verdict")
@@ -273,9 +292,13 @@ def html_report(spec, stats, scores, problems, warnings, svg, similarity: str = 
         f"<tr><td>{esc(s.name)}</td><td>{s.points:g}</td><td>{s.pass_rate:.0%}</td><td>{s.mean:.2f}</td>"
         f"<td>{esc('  '.join(f'{k:g}: {n}' for k, n in s.distribution.items()))}</td></tr>" for s in stats)
     head = "".join(f"<th>{esc(s.name)}</th>" for s in stats)
+    penalties = penalties or {}
+    late = (lambda student: f"<td>{-penalties.get(student, 0.0):g}</td>") if penalties else (lambda student: "")
     student_rows = "".join(
-        f"<tr><td>{esc(student)}</td>" + "".join(f"<td>{levels[s.name]:g}</td>" for s in stats)
-        + f"<td><b>{sum(levels.values()):g}</b></td></tr>" for student, levels in scores.items())
+        f"<tr><td>{esc(student)}</td>" + "".join(f"<td>{levels[s.name]:g}</td>" for s in stats) + late(student)
+        + f"<td><b>{sum(levels.values()) - penalties.get(student, 0.0):g}</b></td></tr>"
+        for student, levels in scores.items())
+    late_head = f"<th>{esc(t('迟交扣分', 'late penalty'))}</th>" if penalties else ""
     problem_items = "".join(f"<li><b>{esc(student)}</b>: {esc('; '.join(reasons))}</li>"
                             for student, reasons in problems.items()) or "<li>-</li>"
     warning_items = "".join(f'<p class="warn">{esc(w)}</p>' for w in warnings)
@@ -295,7 +318,7 @@ td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}svg{{max-widt
 <h2>{esc(t("有问题的提交", "Submissions with problems"))} ({len(problems)})</h2>
 <ul>{problem_items}</ul>{warning_items}
 <h2>{esc(t("每位学生", "Per student"))}</h2>
-<table><thead><tr><th>{esc(t("学生", "student"))}</th>{head}<th>{esc(t("总分", "total"))}</th></tr></thead>
+<table><thead><tr><th>{esc(t("学生", "student"))}</th>{head}{late_head}<th>{esc(t("总分", "total"))}</th></tr></thead>
 <tbody>{student_rows}</tbody></table>
 </body></html>
 """
@@ -303,7 +326,7 @@ td:first-child,th:first-child{{text-align:left}}.warn{{color:#c00}}svg{{max-widt
 
 def write_report(course: Path, spec, out: Path) -> dict:
     """Everything above for one assignment; returns the paths written and the figures."""
-    scores = class_scores(course, spec)
+    scores, penalties = class_scores(course, spec), late_penalties(course, spec)
     problems, warnings_ = submission_problems(course, spec)
     stats = level_stats(spec, scores)
     out.mkdir(parents=True, exist_ok=True)
@@ -312,9 +335,9 @@ def write_report(course: Path, spec, out: Path) -> dict:
     svg = inline_svg(paths["svg"].read_text(encoding="utf-8"))
     similarity = out / f"similarity_{spec.folder}.html"  # autograder/tools/similarity.py writes it
     paths["html"].write_text(html_report(spec, stats, scores, problems, warnings_, svg,
-                                         similarity.name if similarity.exists() else ""), encoding="utf-8")
+                                         similarity.name if similarity.exists() else "", penalties), encoding="utf-8")
     return {"paths": paths, "stats": stats, "scores": scores, "problems": problems, "warnings": warnings_,
-            "text": terminal_report(spec, stats, scores, problems, warnings_)}
+            "penalties": penalties, "text": terminal_report(spec, stats, scores, problems, warnings_, penalties)}
 
 
 def main(argv=None):
