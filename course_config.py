@@ -19,6 +19,7 @@ class Limits:
     notebook_s: float = 300  # all of a submission's cells together
     call_s: float = 30  # one call of a hidden check into the student's code
     grace_s: float = 5  # after a time limit, how long an interrupted kernel has to answer before it is killed
+    output_grace_s: float = 2  # after a cell's or call's reply, the longest wait for the end of its outputs
     memory_mb: int = 4096  # address space per process, and the cgroup's memory (as root)
     file_mb: int = 100  # the largest file a kernel may write
     processes: int = 64  # processes and threads of one submission (cgroup pids, as root)

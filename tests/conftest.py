@@ -4,6 +4,7 @@ import os
 import pwd
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,34 @@ def give_to(folder, user: str):
 
 def nbgrader_as(course: Path, user: str, *args):
     """The stock nbgrader command line in `course`, as `user` ("": as we are); the finished run."""
-    command = as_user([str(Path(sys.executable).parent / "nbgrader"), *args], user)
-    return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "HOME": str(course.parent)})
+    return Started(course, user, "nbgrader", *args).finished()
+
+
+class Started:
+    """A command of the venv (nbgrader, or python with its arguments) started in `course` as `user`,
+    in the background: the suites grade each grader's class at the same time, so that their waits
+    (time limits, kernel starts) overlap. Its outputs go to temporary files, not pipes."""
+
+    def __init__(self, course: Path, user: str, program: str, *args):
+        command = as_user([str(Path(sys.executable).parent / program), *args], user)
+        self.outputs = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, cwd=course, stdout=self.outputs[0], stderr=self.outputs[1],
+                                        env={**os.environ, "HOME": str(course.parent)})
+
+    def finished(self, timeout=900) -> subprocess.CompletedProcess:
+        self.process.wait(timeout=timeout)
+        stdout, stderr = (self._read(out) for out in self.outputs)
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
+
+    @staticmethod
+    def _read(out) -> str:
+        out.seek(0)
+        return out.read().decode(errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 

@@ -1,5 +1,6 @@
 """The judge against bad and cheating submissions, graded together by the stock `nbgrader autograde`,
-once as root and once as an ordinary user (unprivileged bubblewrap, no cgroups, no judge user).
+as root and as an ordinary user (unprivileged bubblewrap, no cgroups, no judge user): two copies of
+the class, graded at the same time.
 
 Every student below does the first two levels honestly (4 points; `honest`) and then tries
 something: a cheat must earn nothing more, a broken notebook must get an honest score and a
@@ -14,6 +15,7 @@ import os
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -23,7 +25,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import GRADERS, as_user, give_to, nbgrader_as as nbgrader, ordinary_user, require_sandbox
+from tests.conftest import GRADERS, Started, give_to, nbgrader_as as nbgrader, ordinary_user, require_sandbox
 
 SPEC = course_config.assignment("multihead_attention")
 LEVELS = [lv.name for lv in SPEC.levels]
@@ -32,8 +34,8 @@ HONEST_SCORE = sum(lv.points for lv in SPEC.levels[:2])
 FULL = sum(lv.points for lv in SPEC.levels)
 # honest cells and calls take well under a second; a submission that hits a limit under load is
 # graded again alone (classroom.py), so short limits cost no honest point
-LIMITS = course_config.Limits(cell_s=2, notebook_s=20, call_s=3, grace_s=2, reply_mb=4, output_kb=128,
-                              notebook_output_kb=256)
+LIMITS = course_config.Limits(cell_s=2, notebook_s=20, call_s=2, grace_s=1, output_grace_s=1, reply_mb=4,
+                              output_kb=128, notebook_output_kb=256)
 REPLY_BYTES = LIMITS.reply_mb << 20
 FLOOD_CELLS = 2 * LIMITS.notebook_output_kb // LIMITS.output_kb  # each at its cell's budget: twice the notebook's
 
@@ -150,71 +152,105 @@ CHEATS = {
 }
 
 
-@pytest.fixture(scope="module", params=GRADERS)
-def graded(request):
-    user = ordinary_user() if request.param == "ordinary user" else ""
-    folder = Path(tempfile.mkdtemp(prefix="adversarial-"))
-    os.chmod(folder, 0o755)
-    course = demo.make_course(folder / "course")
-    with open(course / "course_config.py", "a") as config:
-        config.write(f"\nLIMITS = {LIMITS!r}\n")
-    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+class AdversarialClass:
+    """One grader's copy of the class: built, then graded by `nbgrader autograde` in the background
+    (`graded` waits for it), with a listener that counts connections from the sandbox."""
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.5)
-    connections = []
+    def __init__(self, grader):
+        self.user = ordinary_user() if grader == "ordinary user" else ""
+        self.folder = Path(tempfile.mkdtemp(prefix="adversarial-"))
+        os.chmod(self.folder, 0o755)
+        self.course = course = demo.make_course(self.folder / "course")
+        with open(course / "course_config.py", "a") as config:
+            config.write(f"\nLIMITS = {LIMITS!r}\n")
+        demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
 
-    def accept():
-        while not stop.is_set():
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.listener.settimeout(0.5)
+        self.connections, self.stop = [], threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+        self.secret = secret = self.folder / "secret.txt"  # the grader's own file, which no submission may read
+        for student, (levels, edit, _) in CHEATS.items():
+            if edit == "invalid_json":
+                path = demo.submit(course, student, SPEC)
+                path.write_text('{"cells": [ this is not json')
+                continue
+            if edit is not None and not callable(edit):
+                raise AssertionError(edit)
+            demo.submit(course, student, SPEC, levels, edit=self._formatted(edit))
+        planted = course / "submitted" / "planted_files" / SPEC.folder
+        (planted / "sub").mkdir()
+        os.symlink(secret, planted / "data.txt")
+        os.symlink(self.folder, planted / "sub" / "up")
+        os.symlink(secret, planted / "sub" / "inner.txt")
+        os.mkfifo(planted / "pipe")
+        with open(planted / "big.bin", "wb") as big:
+            big.truncate(65 << 20)  # over the per-file and per-submission budgets (sparse: no disk)
+
+        give_to(self.folder, self.user)
+        secret.write_text("SECRET-OF-THE-GRADER")
+        os.chmod(secret, 0o600)
+        os.chown(secret, 0, 0)
+        self.process = Started(course, self.user, "python", "-c", PEAK, str(Path(sys.executable).parent / "nbgrader"),
+                               "autograde", SPEC.folder)  # its stderr ends with the largest RSS of its processes
+        self.graded = None
+
+    def _accept(self):
+        while not self.stop.is_set():
             try:
-                connections.append(listener.accept())
+                self.connections.append(self.listener.accept())
             except OSError:
                 pass
-    stop = threading.Event()
-    threading.Thread(target=accept, daemon=True).start()
 
-    secret = folder / "secret.txt"  # the grader's own file, which no submission may read or change
-    for student, (levels, edit, _) in CHEATS.items():
-        if edit == "invalid_json":
-            path = demo.submit(course, student, SPEC)
-            path.write_text('{"cells": [ this is not json')
-            continue
-        if edit is not None and not callable(edit):
-            raise AssertionError(edit)
-
-        def formatted(nb, edit=edit):
+    def _formatted(self, edit):
+        def formatted(nb):
             if edit:
                 edit(nb)
             for cell in nb.cells:
-                cell.source = cell.source.replace("{course}", str(course)).replace(
-                    "{port}", str(listener.getsockname()[1])).replace("{secret}", str(secret)).replace(
+                cell.source = cell.source.replace("{course}", str(self.course)).replace(
+                    "{port}", str(self.listener.getsockname()[1])).replace("{secret}", str(self.secret)).replace(
                     "{reply}", str(REPLY_BYTES)).replace("{output}", str(LIMITS.output_kb << 10))
-        demo.submit(course, student, SPEC, levels, edit=formatted)
-    planted = course / "submitted" / "planted_files" / SPEC.folder
-    (planted / "sub").mkdir()
-    os.symlink(secret, planted / "data.txt")
-    os.symlink(folder, planted / "sub" / "up")
-    os.symlink(secret, planted / "sub" / "inner.txt")
-    os.mkfifo(planted / "pipe")
-    with open(planted / "big.bin", "wb") as big:
-        big.truncate(65 << 20)  # over the per-file and per-submission budgets (sparse: no disk)
+        return formatted
 
-    give_to(folder, user)
-    secret.write_text("SECRET-OF-THE-GRADER")
-    os.chmod(secret, 0o600)
-    os.chown(secret, 0, 0)
-    run = peak_measured(course, user, "autograde", SPEC.folder)
-    stop.set()
-    rows = demo.gradebook_rows(course, SPEC)
-    totals = {}
-    for student, _, score, _ in rows:
-        totals[student] = totals.get(student, 0) + score
-    yield course, run, totals, connections, user
-    assert os.stat(secret).st_uid == 0 and secret.read_text() == "SECRET-OF-THE-GRADER"
-    listener.close()
-    shutil.rmtree(folder, ignore_errors=True)
+    def wait(self):
+        """(course, the finished run, {student: total}, connections, user), once graded."""
+        if self.graded is None:
+            run = self.process.finished()
+            self.stop.set()
+            totals = {}
+            for student, _, score, _ in demo.gradebook_rows(self.course, SPEC):
+                totals[student] = totals.get(student, 0) + score
+            self.graded = self.course, run, totals, self.connections, self.user
+        return self.graded
+
+    def close(self):
+        self.process.stop()
+        self.stop.set()
+        self.listener.close()
+        assert os.stat(self.secret).st_uid == 0 and self.secret.read_text() == "SECRET-OF-THE-GRADER"
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def classes():
+    """Every grader's class, graded at the same time: their waits (the time limits the cheats run
+    into) overlap, and twice the load is one more thing a grade must not depend on."""
+    started = {}
+    try:
+        for grader in GRADERS:
+            started[grader] = AdversarialClass(grader)
+        yield started
+    finally:
+        for adversarial in started.values():
+            adversarial.close()
+
+
+@pytest.fixture(scope="module", params=GRADERS)
+def graded(request, classes):
+    return classes[request.param].wait()
 
 
 NEED_SANDBOX = {"gradebook_write", "result_store_forgery", "read_hidden_checks", "network",
@@ -223,15 +259,6 @@ NEED_SANDBOX = {"gradebook_write", "result_store_forgery", "read_hidden_checks",
 
 PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
         "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)")
-
-
-def peak_measured(course, user, *args):
-    """nbgrader's run, whose stderr ends with the largest resident size of any of its processes."""
-    import subprocess
-    import sys
-    command = as_user([sys.executable, "-c", PEAK, str(Path(sys.executable).parent / "nbgrader"), *args], user)
-    return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "HOME": str(course.parent)})
 
 
 def test_no_file_outside_a_submission_was_read_or_changed(graded):

@@ -2,7 +2,7 @@
 callers' frames, scan `gc.get_objects()` or patch torch in the kernel before the judge's helpers
 run: each cheat below earns nothing over its honest twin, graded by `nbgrader autograde` on
 04_seq2seq_translation (whose checks train models beside the student's code), as root and as an
-ordinary user.
+ordinary user (two copies of the class, graded at the same time).
 
 The twin's Seq2Seq learns nothing (its decoder ignores the encoder); each cheat is the twin plus
 one way of finding the expected output while the judge runs the student's code."""
@@ -15,7 +15,7 @@ import pytest
 
 import course_config
 from autograder.tools import demo
-from tests.conftest import GRADERS, give_to, nbgrader_as, ordinary_user
+from tests.conftest import GRADERS, Started, give_to, ordinary_user
 
 SPEC = course_config.assignment("seq2seq_translation")
 HONEST = ["make_batch", "seq2seq_model", "translated"]
@@ -73,23 +73,38 @@ def with_peek(peek):
     return edit
 
 
+@pytest.fixture(scope="module")
+def runs():
+    """Every grader's class, graded at the same time (the cheats that scan memory keep one worker
+    busy long after the other is done): {grader: (course, started nbgrader autograde)}."""
+    started = {}
+    try:
+        for grader in GRADERS:
+            user = ordinary_user() if grader == "ordinary user" else ""
+            folder = Path(tempfile.mkdtemp(prefix="expected-values-"))
+            os.chmod(folder, 0o755)
+            course = demo.make_course(folder / "course")
+            demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+            for student, peek in PEEKS.items():
+                demo.submit(course, student, SPEC, HONEST, edit=with_peek(peek))
+            give_to(folder, user)
+            started[grader] = course, Started(course, user, "nbgrader", "autograde", SPEC.folder)
+        yield started
+    finally:
+        for course, run in started.values():
+            run.stop()
+            shutil.rmtree(course.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="module", params=GRADERS)
-def totals(request):
-    user = ordinary_user() if request.param == "ordinary user" else ""
-    folder = Path(tempfile.mkdtemp(prefix="expected-values-"))
-    os.chmod(folder, 0o755)
-    course = demo.make_course(folder / "course")
-    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
-    for student, peek in PEEKS.items():
-        demo.submit(course, student, SPEC, HONEST, edit=with_peek(peek))
-    give_to(folder, user)
-    run = nbgrader_as(course, user, "autograde", SPEC.folder)
+def totals(request, runs):
+    course, started = runs[request.param]
+    run = started.finished()
     assert run.returncode == 0, run.stderr[-3000:]
     scores = {}
     for student, level, score, _ in demo.gradebook_rows(course, SPEC):
         scores.setdefault(student, {})[level] = score
-    yield scores
-    shutil.rmtree(folder, ignore_errors=True)
+    return scores
 
 
 @pytest.mark.parametrize("cheat", [name for name in PEEKS if name != "honest_twin"])

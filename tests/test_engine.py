@@ -179,21 +179,28 @@ def test_a_worker_killed_mid_class_loses_nothing(clean_run, tmp_path):
 
 
 def test_a_submission_that_hits_a_time_limit_is_graded_again_alone_and_told_so(course):
-    """A grade must not depend on the grader's load: the slow submission is graded a second time
-    after the rest of the class is done, and that result (attempt 2) counts, with a note."""
+    """A grade must not depend on the grader's load: the slow submissions are graded a second time
+    after the rest of the class is done, side by side (one per worker), and that result (attempt 2)
+    counts, with a note."""
     from autograder.engine.classroom import grade_class
-    slow = demo.submit(course, "slow", SPEC, LEVELS[:1], edit=lambda nb: nb.cells.insert(
-        1, __import__("nbformat").v4.new_code_cell("import time\ntime.sleep(30)")))
+    slow = [demo.submit(course, name, SPEC, LEVELS[:1], edit=lambda nb: nb.cells.insert(
+        1, __import__("nbformat").v4.new_code_cell("import time\nprint(time.time())\ntime.sleep(30)")))
+        for name in ("slow", "slower")]
     quick = demo.submit(course, "quick", SPEC, LEVELS[:1])
     source = course / "source" / SPEC.folder
     limits = course_config.Limits(cell_s=2, notebook_s=30, call_s=10)
-    results = grade_class([Submission.from_path(path, SPEC.folder, source=source) for path in (slow, quick)],
+    results = grade_class([Submission.from_path(path, SPEC.folder, source=source) for path in (*slow, quick)],
                           limits, workers=2)
-    slow_result, quick_result = results
-    assert slow_result.attempt == 2 and slow_result.timed_out
-    assert any("graded again, alone" in p for p in slow_result.problems)
-    assert slow_result.score == 2  # the work around the slow cell still counts
+    *slow_results, quick_result = results
+    for result in slow_results:
+        assert result.attempt == 2 and result.timed_out
+        assert any("graded again, alone" in p for p in result.problems)
+        assert result.score == 2  # the work around the slow cell still counts
     assert quick_result.attempt == 1 and quick_result.score == 2
+    # the second attempts ran together (one after the other, the second would start a limit later)
+    started = [float(o["text"]) for r in slow_results for cell in r.outputs for o in cell
+               if o.get("name") == "stdout" and o["text"].strip().replace(".", "").isdigit()]
+    assert len(started) == 2 and abs(started[0] - started[1]) < limits.cell_s, started
 
 
 def test_cuda_assignments_ask_for_a_gpu_worker_and_run_on_cpu_when_there_is_none(course, caplog):

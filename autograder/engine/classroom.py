@@ -13,7 +13,8 @@ tasks rescheduled by Dask on the others; a task that kills every worker it meets
 zero with a reason, and the rest of the class is graded.
 
 A grade must not depend on the grader's load: a submission that hit a time limit is graded
-again once, alone (after every other task of the class is done), and that second result counts.
+again once, after every other task of the class is done, with nothing beside it but the other
+re-gradings (at most one per worker, each on its own core), and that second result counts.
 """
 import logging
 from dataclasses import replace
@@ -38,6 +39,7 @@ class ClassGrading:
                  tls=course_config.CLUSTER_TLS, log=log):
         self.limits, self.log = limits, log
         self.cluster, self.futures = None, {}  # Submission -> Future
+        self.again = {}  # Submission (its first attempt timed out) -> Future of its second attempt
         scheduler = course_config.SCHEDULER if scheduler is None else scheduler
         if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
             self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
@@ -72,19 +74,29 @@ class ClassGrading:
         """The result of `submission` (submitted now if it was not among the class's)."""
         future = self.futures.pop(submission, None) or self._submit(submission)
         result = self._gather(submission, future)
-        if result.timed_out and submission.attempt == 1:  # perhaps the load: once more, alone
-            wait(list(self.futures.values()))
-            again = replace(submission, attempt=2)
-            result = self._gather(again, self._submit(again))
-            result.problems.append(t("评分时遇到时间限制：已在机器空闲时单独重新评分一次，以第二次结果为准",
-                                     "a time limit was hit: the submission was graded again, alone on an "
-                                     "idle grader, and this second result counts"))
+        if result.timed_out and submission.attempt == 1:  # perhaps the load: once more, on an idle grader
+            if submission not in self.again:
+                self._grade_again_what_timed_out(submission)
+            result = self._gather(submission, self.again.pop(submission))
+            result.problems.append(t("评分时遇到时间限制：已在全班评分完成后单独重新评分一次，以第二次结果为准",
+                                     "a time limit was hit: the submission was graded again, alone on a "
+                                     "worker once the class was done, and this second result counts"))
         return result
 
+    def _grade_again_what_timed_out(self, submission: Submission):
+        """Once every first attempt is done: a second attempt of `submission` and of every other
+        submission that hit a time limit, side by side (the class's load is gone; each worker,
+        one thread, grades one at a time), so that k of them wait about k / workers limits, not k."""
+        wait(list(self.futures.values()))
+        timed_out = [s for s, f in self.futures.items() if _timed_out(f)]
+        for first in [submission, *timed_out]:
+            if first not in self.again:
+                self.again[first] = self._submit(replace(first, attempt=2))
+
     def close(self):
-        for future in self.futures.values():
+        for future in [*self.futures.values(), *self.again.values()]:
             future.cancel()
-        self.futures = {}
+        self.futures, self.again = {}, {}
         self.client.close()
         if self.cluster:
             self.cluster.close()
@@ -125,6 +137,13 @@ class ClassGrading:
 # keeps 17 % of a core busy (3 % with these). On other clusters set them as DASK_* variables.
 QUIET = {"distributed.worker.profile.enabled": False, "distributed.worker.memory.monitor-interval": "1s",
          "distributed.admin.system-monitor.interval": "2s", "distributed.admin.tick.interval": "1s"}
+
+
+def _timed_out(future) -> bool:
+    try:
+        return future.status == "finished" and future.result().timed_out
+    except Exception:  # its worker and result are gone: it is gathered (and told) on its own turn
+        return False
 
 
 def _refusal(allow_unisolated: bool) -> str:

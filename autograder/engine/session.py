@@ -27,7 +27,6 @@ from autograder.engine.student import Student, StudentError
 from autograder.messages import t
 
 MAX_RESTARTS = 3  # fresh runs without a kernel-killing cell
-OUTPUT_GRACE_S = 2  # after a cell's or call's reply, the longest wait for the end of its outputs
 TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
                  "traceback": ["CellTimeoutError: cell time limit reached / 单元格超时"]}
 
@@ -42,7 +41,7 @@ class CappedClient(NotebookClient):
     # The reply came but the end of the outputs never did: a message over the reply budget cut
     # the output connection (KernelSession reopens it).
     raise_on_iopub_timeout = True
-    iopub_timeout = OUTPUT_GRACE_S
+    iopub_timeout = 2  # Limits.output_grace_s
     output_limit_kb = 512
     notebook_limit_kb = 4096
     COUNTED = ("stream", "display_data", "update_display_data", "execute_result", "error")
@@ -99,6 +98,7 @@ class KernelSession:
             resources={"metadata": {"path": str(kernel.workdir)}})
         self.client.output_limit_kb = limits.output_kb
         self.client.notebook_limit_kb = limits.notebook_output_kb
+        self.client.iopub_timeout = limits.output_grace_s
         self._adopt()
 
     def _adopt(self):
@@ -233,7 +233,7 @@ class KernelSession:
                 await self._on_call_timeout()
                 return published, "Timeout"
             replied_at = replied_at or await self._replied(msg_id)
-            if replied_at and time.monotonic() - replied_at > OUTPUT_GRACE_S:
+            if replied_at and time.monotonic() - replied_at > self.limits.output_grace_s:
                 self._output_lost("评测调用", "a check's call")
                 return published, "OutputLost"
             try:
