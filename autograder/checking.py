@@ -132,10 +132,7 @@ def expect_dropped_out(got, kept, p, *, rows=False, device="cpu", mistakes=(), w
     bound = rate_bound(n)
     if (zero | same).all() and abs(dropped - p) <= bound:
         return
-    named = {message for wrong, message in mistakes
-             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
-    if len(named) == 1:  # mistakes that look alike here are named where they differ
-        raise CheckFailed(named.pop())
+    name_the_mistake(got, mistakes, atol, rtol)
     measured = _kept_scale(got, kept, atol, rtol)
     if measured is None:
         index = tuple(int(i) for i in torch.nonzero(~(zero | same))[0])
@@ -143,14 +140,33 @@ def expect_dropped_out(got, kept, p, *, rows=False, device="cpu", mistakes=(), w
                             f"{describe((kept * scale)[index])}，得到 {describe(got[index])}",
                             f"in train mode, after dropout({p}) each {en} is 0 or input/(1-p): at {index} 0 or "
                             f"{describe((kept * scale)[index])} expected, got {describe(got[index])}"))
-    zh_said, en_said = [], []
-    if abs(measured - scale) > 0.01:
-        zh_said.append(f"保留的{zh}乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
-        en_said.append(f"kept {en}s scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
-    if abs(dropped - p) > bound:
-        zh_said.append(f"丢弃了 {n} 个{zh}中的 {dropped:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}")
-        en_said.append(f"dropped {dropped:.0%} of {n} {en}s; expected {p:.0%} ± {bound:.0%} for dropout({p})")
+    zh_said, en_said = dropout_measured(measured, dropped, p, n, (zh, en))
     raise CheckFailed(t("；".join(zh_said), "; ".join(en_said)))
+
+
+def name_the_mistake(got, mistakes, atol, rtol):
+    """Fail with the one known mistake (wrong output, message) that `got` matches; nothing when none
+    does, or when several do (mistakes that look alike here are named where they differ)."""
+    named = {message for wrong, message in mistakes
+             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
+    if len(named) == 1:
+        raise CheckFailed(named.pop())
+
+
+def dropout_measured(measured, rate, p, n, unit=("元素", "element"), site=("", "")) -> tuple:
+    """What a dropout did against what dropout(p) does: the scale it kept with (measured) and the
+    fraction of n units it dropped (rate), each said only where it is wrong: ([zh], [en]) sentences."""
+    scale, bound = 1 / (1 - p), rate_bound(n)
+    (zh_unit, en_unit), (zh_site, en_site) = unit, site
+    zh, en = [], []
+    if abs(measured - scale) > 0.01:
+        zh.append(f"{zh_site}保留的{zh_unit}乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
+        en.append(f"{en_site}kept {en_unit}s scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
+    if abs(rate - p) > bound:
+        counted = f"{n} {zh_unit}" if zh_unit == "行" else f"{n} 个{zh_unit}"
+        zh.append(f"{zh_site}丢弃了 {counted}中的 {rate:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}")
+        en.append(f"{en_site}dropped {rate:.0%} of {n} {en_unit}s; expected {p:.0%} ± {bound:.0%} for dropout({p})")
+    return zh, en
 
 
 def _kept_scale(got, kept, atol, rtol):

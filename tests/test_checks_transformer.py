@@ -169,9 +169,9 @@ def test_a_hand_written_dropout_is_judged_on_its_scale_and_its_rate():
     right = hand(lambda p: p, lambda p: 1 / (1 - p) if p < 1 else 0.0)
     assert messages(right) == []
     (unscaled,) = messages(hand(lambda p: p, lambda p: 1.0))
-    assert "kept elements scaled x1.00; expected x2 for p = 0.5" in unscaled
+    assert "kept rows scaled x1.00; expected x2 for p = 0.5" in unscaled
     (half,) = messages(hand(lambda p: p / 2, lambda p: 1 / (1 - p / 2)))
-    assert "kept elements scaled x1.33" in half and "expected 50% ± 8%" in half
+    assert "kept rows scaled x1.33" in half and "of 1024 rows; expected 50% ± 8%" in half
 
 
 def test_the_positional_encoding_dropout_check_rejects_no_right_answer_over_2000_seeds():

@@ -15,8 +15,8 @@ from torch import nn
 
 import course_config
 import reference_solutions.transformer as ref
-from autograder.checking import (CheckFailed, expect_close, expect_dropped_out, expect_shape_of, level, mistakes,
-                                 rate_bound, seeded, seeded_call, tolerance, trace)
+from autograder.checking import (CheckFailed, dropout_measured, expect_close, expect_dropped_out, expect_shape_of,
+                                 level, mistakes, name_the_mistake, rate_bound, seeded, seeded_call, tolerance, trace)
 from autograder.messages import t
 from autograder.checks import quiz
 from reference_solutions.known_wrong.transformer import WRONG
@@ -173,10 +173,7 @@ def expect_rows_dropped_through_norm(got, X, Y, weight, bias, p, device, mistake
     bound = rate_bound(n)
     if (dropped | kept).all() and abs(dropped.float().mean().item() - p) <= bound:
         return
-    named = {message for wrong, message in mistakes
-             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
-    if len(named) == 1:
-        raise CheckFailed(named.pop())
+    name_the_mistake(got, mistakes, atol, rtol)
     neither = t(f"训练模式下每行应为 LayerNorm(X) 或 LayerNorm(X + Y/(1-p))：{int((~(dropped | kept)).sum())}/{n} "
                 f"行两者都不是", f"in train mode each row is LayerNorm(X) or LayerNorm(X + Y/(1-p)): "
                 f"{int((~(dropped | kept)).sum())} of {n} rows are neither")
@@ -189,14 +186,7 @@ def expect_rows_dropped_through_norm(got, X, Y, weight, bias, p, device, mistake
             raise CheckFailed(neither)
         dropped = grid[best] == 0
         measured = float(grid[best][~dropped].median()) if (~dropped).any() else 0.0
-    rate = dropped.float().mean().item()
-    zh, en = [], []
-    if abs(measured - scale) > 0.01:
-        zh.append(f"保留的元素乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
-        en.append(f"kept elements scaled x{measured:.2f}; expected x{scale:g} for p = {p} (1/(1-p))")
-    if abs(rate - p) > bound:
-        zh.append(f"丢弃了 {n} 行中的 {rate:.0%}：dropout({p}) 应约为 {p:.0%} ± {bound:.0%}")
-        en.append(f"dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%} for dropout({p})")
+    zh, en = dropout_measured(measured, dropped.float().mean().item(), p, n, ("行", "row"))
     raise CheckFailed(t("；".join(zh), "; ".join(en)) if en else neither)
 
 
@@ -392,10 +382,7 @@ def expect_encoder_rows(got, X, state, p, device, mistakes=()):
         return
     a_of, f_of = scales_taken(sorted({0.0, 1.0, 1 / (1 - p / 2), scale, scale ** 2}))
     sites = [(a_of, ("第一个", "the first")), (f_of, ("第二个", "the second"))]
-    named = {message for wrong, message in mistakes
-             if wrong.shape == got.shape and torch.allclose(got, wrong.detach().cpu().float(), atol=atol, rtol=rtol)}
-    if len(named) == 1:
-        raise CheckFailed(named.pop())
+    name_the_mistake(got, mistakes, atol, rtol)
     if a_of.isnan().any():
         raise CheckFailed(t(
             f"训练模式下每个 AddNorm 的子层输出应整体保留（乘以 1/(1-p)）或丢弃：{int(a_of.isnan().sum())}/{n} 行"
@@ -404,15 +391,11 @@ def expect_encoder_rows(got, X, state, p, device, mistakes=()):
             f"{int(a_of.isnan().sum())} of {n} rows are not LN2(Y + Dropout(FFN(Y))) with "
             f"Y = LN1(X + Dropout(attention))"))
     zh, en = [], []
-    for kept, which in sites:
-        rate, measured = (kept == 0).float().mean().item(), kept[kept > 0].median().item() if (kept > 0).any() else 0
-        if abs(measured - scale) > 0.01:
-            zh.append(f"{which[0]} AddNorm 保留的乘以了 ×{measured:.2f}：p = {p} 时应乘以 ×{scale:g}（即 1/(1-p)）")
-            en.append(f"{which[1]} AddNorm scaled what it kept x{measured:.2f}; expected x{scale:g} for p = {p} "
-                      "(1/(1-p))")
-        if abs(rate - p) > bound:
-            zh.append(f"{which[0]} AddNorm 丢弃了 {n} 行中的 {rate:.0%}：应约为 {p:.0%} ± {bound:.0%}")
-            en.append(f"{which[1]} AddNorm dropped {rate:.0%} of {n} rows; expected {p:.0%} ± {bound:.0%}")
+    for kept, (zh_site, en_site) in sites:
+        measured = kept[kept > 0].median().item() if (kept > 0).any() else 0
+        said = dropout_measured(measured, (kept == 0).float().mean().item(), p, n, ("行", "row"),
+                                (f"{zh_site} AddNorm ", f"{en_site} AddNorm "))
+        zh, en = zh + said[0], en + said[1]
     raise CheckFailed(t("；".join(zh), "; ".join(en)))
 
 
