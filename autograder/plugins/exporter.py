@@ -164,9 +164,11 @@ class GradingExporter(NotebookExporter):
             from autograder.engine.channel import ChannelRefused  # the engine is loaded when it is needed:
             from autograder.engine.classroom import ClassGrading  # a class graded before starts fast
             from autograder.engine.sandbox import SandboxUnavailable
+            from autograder.engine.slurm import SlurmJobsNotStarted
             try:
                 self.engine = ClassGrading(list(prefetch), log=self.log)
-            except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
+            except (SandboxUnavailable, ChannelRefused, SlurmJobsNotStarted) as refusal:
+                # stop the command: nothing graded or recorded
                 self.log.error("%s", refusal)
                 raise SystemExit(2)
             self.log.info(t(f"评分引擎：{self.engine.where()}", f"grading on {self.engine.where()}"))
