@@ -66,8 +66,12 @@ class ClassGrading:
         self.jobs.wait_for_a_worker(self.client)
 
     def _refuse_unsandboxed_workers(self):
-        """Stop before grading anything where a worker cannot sandbox (course_config.ALLOW_UNISOLATED)."""
-        refusals = {why for why in self.client.run(_refusal, course_config.ALLOW_UNISOLATED).values() if why}
+        """Stop before grading anything where a worker cannot sandbox (course_config.ALLOW_UNISOLATED).
+        A worker lost meanwhile (its Slurm job ended) is left out: Dask gives its tasks to the others."""
+        answers = self.client.run(_refusal, course_config.ALLOW_UNISOLATED, on_error="return").values()
+        for error in (a for a in answers if isinstance(a, Exception) and not isinstance(a, OSError)):
+            raise error  # OSError: the connection closed (CommClosedError), the worker is gone
+        refusals = {why for why in answers if isinstance(why, str) and why}
         if refusals:
             self.close()
             raise SandboxUnavailable(" / ".join(sorted(refusals)))

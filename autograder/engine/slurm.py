@@ -78,8 +78,8 @@ def job_options(class_size: int, gpu: bool, dask_settings: dict, slurm=course_co
 class SlurmJobs:
     def __init__(self, class_size: int, gpu: bool, dask_settings: dict, slurm=course_config.SLURM,
                  root=course_config.ROOT):
-        from dask_jobqueue import SLURMCluster
         from distributed import Security
+        SLURMCluster = _slurm_cluster_class()
         self.slurm, self.cluster = slurm, None
         self.name = f"course-grading-{secrets.token_hex(4)}"  # this run's jobs, by name
         self.logs = root / "grading_results" / "slurm"  # the jobs' output (dask-jobqueue's log_directory)
@@ -173,6 +173,20 @@ class SlurmJobs:
             if handle is not None:
                 handle.close()
         shutil.rmtree(self.credentials, ignore_errors=True)
+
+
+def _slurm_cluster_class():
+    """dask-jobqueue's SLURMCluster, with Ctrl-C left as it was: importing dask-jobqueue (its runner
+    module) turns SIGINT into sys.exit(), so an interrupted command would exit 0 as if it had finished."""
+    if threading.current_thread() is not threading.main_thread():
+        from dask_jobqueue import SLURMCluster
+        return SLURMCluster
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        from dask_jobqueue import SLURMCluster
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return SLURMCluster
 
 
 @contextmanager

@@ -1,0 +1,267 @@
+"""Slurm as a cluster kind, on a real Slurm: the session's `local_slurm` (munged, slurmctld and slurmd
+on this host, conftest.py). One small class is graded by the local cluster and, through the README's
+Slurm block, by Slurm jobs: the same gradebook, the same isolation inside each kernel. Copies of it,
+with a slow cell, are graded while a job is cancelled with `scancel` (every submission still graded
+exactly once) and while the command is interrupted (no job left in the queue); a full queue makes
+the command say so instead of waiting."""
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import course_config
+from autograder.engine import slurm
+from autograder.engine.classroom import QUIET
+from autograder.tools import demo
+from tests.conftest import require_sandbox
+from tests.test_engine import LEVELS, SPEC, class_of, gradebook
+from tests.test_readme import fenced_block
+
+NBGRADER = str(Path(sys.executable).parent / "nbgrader")
+# the class's jobs on this 2-core node: 2 jobs of 1 worker each (the README's variables)
+SIZE = {"COURSE_SLURM_JOBS": "2", "COURSE_SLURM_CORES": "1", "COURSE_SLURM_MEMORY": "2GB",
+        "COURSE_SLURM_WALLTIME": "00:10:00", "COURSE_SLURM_START_S": "120"}
+
+# From inside the kernel: who it runs as and what it sees of the host.
+PROBE = """import os
+status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
+print("PROBE uid", os.getuid(), "| courses seen", os.path.exists({root!r}), "| /home", os.listdir("/home"),
+      "| /tmp", len(os.listdir("/tmp")), "| few processes", len([p for p in os.listdir("/proc") if p.isdigit()]) < 10,
+      "| NoNewPrivs", status["NoNewPrivs"].strip(), "| CapEff", status["CapEff"].strip(),
+      "| engine variables", sorted(k for k in os.environ if k.startswith(("SLURM", "DASK", "COURSE"))))"""
+
+
+def probe(course: Path):
+    """The probe's cell, looking for the folder that holds every copy of the course."""
+    return lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(PROBE.format(root=str(course.parent))))
+
+
+def slowed(course: Path, seconds: float):
+    """Every submission of `course` waits `seconds` in a cell of its own (its score unchanged)."""
+    for path in (course / "submitted").glob(f"*/{SPEC.folder}/{SPEC.name}.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
+        nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def class_course(tmp_path_factory):
+    """A class of 4 (full, untouched, half, full with the probe), to be copied for each run."""
+    require_sandbox()
+    course = demo.make_course(tmp_path_factory.mktemp("slurm") / "class")
+    demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
+    class_of(course, 3)
+    demo.submit(course, "s03", SPEC, LEVELS, probe(course))
+    return course
+
+
+def copy_of(course: Path, name: str) -> Path:
+    copy = course.parent / name
+    shutil.copytree(course, copy, symlinks=True)
+    return copy
+
+
+def graded_once(err: str) -> list:
+    """The students of the command's per-submission lines, sorted (each once when nothing was lost)."""
+    lines = [line for line in err.splitlines() if " points in " in line]
+    return sorted(line.split("] ", 1)[1].split(":")[0].split()[-1] for line in lines)
+
+
+def kernels_view(course: Path) -> tuple:
+    """(the isolation lines of the class's results, the probe's line from inside its kernel)."""
+    results = [json.loads(p.read_text()) for p in (course / "grading_results" / SPEC.folder).glob("*.json")]
+    nb = nbformat.read(course / "autograded" / "s03" / SPEC.folder / f"{SPEC.name}.ipynb", as_version=4)
+    line = next(o["text"] for c in nb.cells for o in c.get("outputs", []) if "PROBE" in o.get("text", ""))
+    return {r["isolation"]["layers"] for r in results}, line
+
+
+def credentials_left(course: Path) -> list:
+    return list((course / "grading_results" / "slurm").glob("tls-*"))
+
+
+@pytest.fixture(scope="module")
+def local_run(class_course):
+    """(gradebook, kernels' view) of the class graded on the local cluster."""
+    course = copy_of(class_course, "local")
+    run = subprocess.run([NBGRADER, "autograde", SPEC.folder], cwd=course, capture_output=True, text=True,
+                         env={**os.environ, "COURSE_WORKERS": "2"}, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "local cluster (TLS)" in run.stderr
+    return gradebook(course), kernels_view(course)
+
+
+@pytest.fixture(scope="module")
+def readme_run(class_course, local_slurm):
+    """The class graded by the README's Slurm block, run as written by bash in the course root."""
+    course = copy_of(class_course, "readme")
+    (course / ".venv").symlink_to(course_config.ROOT / ".venv")  # `make venv`: already made
+    script = "set -euo pipefail\n" + fenced_block("On Slurm", "###")
+    started = time.monotonic()
+    run = subprocess.run(["bash", "-c", script], cwd=course, env={**local_slurm.env, **SIZE}, capture_output=True,
+                         text=True, timeout=600)
+    print(f"\nthe class of 4 graded on Slurm in {time.monotonic() - started:.1f} s")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return course, run
+
+
+def test_the_readmes_block_grades_the_class_on_slurm_jobs_as_the_local_cluster_does(local_run, readme_run,
+                                                                                     local_slurm):
+    course, run = readme_run
+    assert "grading on Slurm jobs" in run.stderr and "channel=tls" in run.stderr
+    assert graded_once(run.stderr) == ["s00", "s01", "s02", "s03"]
+    book = gradebook(course)
+    assert book == local_run[0]
+    assert sum(score for (student, _), score in book.items() if student == "s00") == 10  # not all zeros
+    assert sum(score for (student, _), score in book.items() if student == "s01") == 0
+    logs = list((course / "grading_results" / "slurm").glob("course-grading-*.err"))
+    assert len(logs) == 2, logs  # the class's two jobs, one worker each
+    assert "course-grading" not in run.stdout  # the block's squeue: none of its jobs left
+    assert local_slurm.jobs() == [] and credentials_left(course) == []
+
+
+def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, readme_run):
+    (local_layers, local_probe), (layers, line) = local_run[1], kernels_view(readme_run[0])
+    assert layers == local_layers and len(layers) == 1, (layers, local_layers)
+    assert "bwrap=on" in next(iter(layers)) and "channel=tls" in next(iter(layers))
+    assert line == local_probe, (line, local_probe)
+    assert "courses seen False | /home [] | /tmp 1 | few processes True | NoNewPrivs 1 | CapEff 0000000000000000 " \
+           "| engine variables ['COURSE_JUDGE_OF']" in line, line  # the job's SLURM_* variables stay outside
+
+
+class Autograde:
+    """`nbgrader autograde` on Slurm jobs in `course`, started now; its stderr read as it comes."""
+
+    def __init__(self, course: Path, local_slurm, **env):
+        self.proc = subprocess.Popen([NBGRADER, "autograde", SPEC.folder], cwd=course, text=True,
+                                     env={**local_slurm.env, **SIZE, "COURSE_CLUSTER": "slurm", **env},
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines, self.out = [], []
+        self._readers = [threading.Thread(target=self._read, args=(pipe, into), daemon=True)
+                         for pipe, into in ((self.proc.stderr, self.lines), (self.proc.stdout, self.out))]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _read(pipe, into):
+        for line in pipe:
+            into.append(line)
+
+    def wait_for(self, ready, what: str, timeout: float = 120):
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert self.proc.poll() is None and time.monotonic() < deadline, \
+                f"no {what}; exit {self.proc.poll()}:\n" + "".join(self.lines)[-3000:]
+            time.sleep(0.1)
+
+    def finish(self, timeout: float = 300) -> tuple:
+        """(exit status, stderr) once the command has ended."""
+        self.proc.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return self.proc.returncode, "".join(self.lines)
+
+
+def running_jobs(local_slurm) -> list:
+    return [job for job, state, _ in local_slurm.jobs() if state == "RUNNING"]
+
+
+def mid_class(grading: "Autograde"):
+    """Once the first submission of the slow class is graded, and a moment more: 3 of 4 submissions
+    are left for the 2 workers, so each worker is in the middle of one (each takes seconds)."""
+    grading.wait_for(lambda: graded_once("".join(grading.lines)), "a graded submission")
+    time.sleep(1)
+
+
+def test_a_job_cancelled_mid_class_leaves_every_submission_graded_exactly_once(class_course, local_run, local_slurm):
+    course = copy_of(class_course, "cancelled")
+    slowed(course, 2)
+    grading = Autograde(course, local_slurm)
+    mid_class(grading)
+    running = running_jobs(local_slurm)
+    assert len(running) == 2, running
+    [folder] = credentials_left(course)  # the run's TLS files, while the jobs use them
+    files = list(folder.iterdir())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and len(files) == 3
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), files
+    local_slurm.run("scancel", running[0])
+    returncode, err = grading.finish()
+    assert returncode == 0, err[-3000:]
+    assert graded_once(err) == ["s00", "s01", "s02", "s03"]
+    assert gradebook(course) == local_run[0]
+    assert local_slurm.jobs() == [] and credentials_left(course) == []
+
+
+def test_ctrl_c_mid_class_leaves_no_job_in_the_queue(class_course, local_slurm):
+    course = copy_of(class_course, "interrupted")
+    slowed(course, 10)
+    grading = Autograde(course, local_slurm)
+    grading.wait_for(lambda: "grading on Slurm jobs" in "".join(grading.lines), "the class's jobs")
+    time.sleep(1)  # the class's tasks are on the workers
+    assert len(running_jobs(local_slurm)) == 2
+    grading.proc.send_signal(signal.SIGINT)
+    returncode, err = grading.finish()
+    assert returncode not in (0, 2) and "Canceled" in err, err[-3000:]  # interrupted, not finished or refused
+    assert not graded_once(err)
+    assert local_slurm.jobs() == [], err[-3000:]  # gone from the queue by the time the command ended
+    assert credentials_left(course) == []
+
+
+def test_a_full_queue_makes_the_command_say_so_and_what_to_change(class_course, local_slurm):
+    blocker = local_slurm.run("sbatch", "--parsable", "-c", str(local_slurm.cpus), "-o", "/dev/null",
+                              "--wrap", "sleep 300").stdout.strip()
+    try:
+        course = copy_of(class_course, "queued")
+        returncode, err = Autograde(course, local_slurm, COURSE_SLURM_START_S="3").finish()
+        left = local_slurm.jobs()
+    finally:
+        local_slurm.run("scancel", blocker)
+    assert returncode == 2, err[-3000:]
+    assert "no Slurm job of this class started within 3 s" in err and "Resources" in err, err[-3000:]
+    assert "评分的 Slurm 作业仍未开始" in err and "COURSE_SLURM_PARTITION" in err and "COURSE_SLURM_START_S" in err
+    assert [job for job, *_ in left] == [blocker]  # its own jobs cancelled
+    assert not list((course / "autograded").rglob("*.ipynb")) and credentials_left(course) == []
+
+
+def test_what_slurm_refuses_stops_at_once_with_slurms_reason(tmp_path, local_slurm, monkeypatch):
+    """A GPU assignment's jobs ask for a GPU; this Slurm has none: sbatch --test-only says so, nothing is queued."""
+    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    with pytest.raises(slurm.SlurmJobsNotStarted, match="gpu_gres") as refused:
+        slurm.SlurmJobs(2, True, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB"), root=tmp_path)
+    assert "Slurm refused the grading jobs" in str(refused.value) and "gres" in str(refused.value)
+    assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
+
+
+def job_script(gpu: bool, folder: Path) -> str:
+    from dask_jobqueue import SLURMCluster
+    from distributed import Security
+    options = slurm.job_options(4, gpu, QUIET, course_config.Slurm(jobs=2, cores=2, memory="3GB"),
+                                security=Security.temporary(), credentials=folder / "tls", root=folder)
+    with SLURMCluster(**options) as cluster:
+        return cluster.job_script()
+
+
+def test_the_job_script_asks_for_the_class_its_gpu_and_the_engines_channel(tmp_path):
+    (tmp_path / "tls").mkdir(mode=0o700)
+    gpu, plain = job_script(True, tmp_path), job_script(False, tmp_path)
+    assert "#SBATCH --gres=gpu:1" in gpu and "--resources GPU=1" in gpu
+    assert "gres" not in plain and "GPU" not in plain
+    for script in (gpu, plain):
+        assert "#SBATCH --cpus-per-task=2" in script and "#SBATCH --mem=6G" in script  # 4 submissions, 2 jobs
+        assert "--worker-class autograder.engine.channel.WorkerWithoutHTTP" in script and "--protocol tls://" in script
+        assert f"--tls-key {tmp_path}/tls/" in script and "PRIVATE KEY" not in script  # a file's path, not the key
+        assert f"cd {tmp_path}" in script and "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in script
+
+
+@pytest.mark.parametrize("class_size, jobs, workers", [(1, 1, 1), (4, 1, 4), (16, 1, 16), (17, 2, 9), (1000, 4, 16)])
+def test_the_jobs_are_sized_to_the_class(class_size, jobs, workers):
+    sizes = course_config.Slurm(jobs=4, cores=16)
+    assert (slurm.job_count(class_size, sizes), slurm.workers_per_job(class_size, sizes)) == (jobs, workers)
