@@ -73,6 +73,7 @@ similarity: $(VENV)/.installed
 # 评测 on submit (as root: its students are accounts of this host).
 bench: $(VENV)/.installed sandbox slurm
 	$(PY) -m autograder.tools.bench_channel
+	$(PY) -m autograder.tools.bench_slurm  # to the first graded submission: Slurm jobs vs the local cluster
 	$(PY) -m autograder.tools.bench
 	$(PY) -m autograder.tools.bench_gan
 	$(PY) -m autograder.tools.bench_similarity

@@ -1,9 +1,9 @@
 """Slurm as a cluster kind, on a real Slurm: the session's `local_slurm` (munged, slurmctld and slurmd
 on this host, conftest.py). One small class is graded by the local cluster and, through the README's
-Slurm block, by Slurm jobs: the same gradebook, the same isolation inside each kernel. Copies of it,
-with a slow cell, are graded while a job is cancelled with `scancel` (every submission still graded
-exactly once) and while the command is interrupted (no job left in the queue); a full queue makes
-the command say so instead of waiting."""
+Slurm block, by two Slurm jobs, one of them cancelled with `scancel` mid-class: the same gradebook,
+every submission graded exactly once, the same isolation inside each kernel. A copy is interrupted
+with Ctrl-C mid-class (no job left in the queue); a full queue makes the command say so instead of
+waiting; what Slurm refuses stops it at once."""
 import json
 import os
 import shutil
@@ -55,12 +55,14 @@ def slowed(course: Path, seconds: float):
 
 @pytest.fixture(scope="module")
 def class_course(tmp_path_factory):
-    """A class of 4 (full, untouched, half, full with the probe), to be copied for each run."""
+    """A class of 4 (full, untouched, half, full with the probe), each waiting 2 s in a cell of its
+    own (so a job can be cancelled while it grades), to be copied for each run."""
     require_sandbox()
     course = demo.make_course(tmp_path_factory.mktemp("slurm") / "class")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     class_of(course, 3)
     demo.submit(course, "s03", SPEC, LEVELS, probe(course))
+    slowed(course, 2)
     return course
 
 
@@ -88,6 +90,43 @@ def credentials_left(course: Path) -> list:
     return list((course / "grading_results" / "slurm").glob("tls-*"))
 
 
+class Command:
+    """A grading command started now in `course` (`nbgrader autograde` on Slurm jobs by default);
+    its output read as it comes."""
+
+    def __init__(self, course: Path, local_slurm, argv=(NBGRADER, "autograde", SPEC.folder), **env):
+        self.proc = subprocess.Popen(list(argv), cwd=course, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**local_slurm.env, **SIZE, "COURSE_CLUSTER": "slurm", **env})
+        self.err, self.out = [], []
+        self._readers = [threading.Thread(target=self._read, args=(pipe, into), daemon=True)
+                         for pipe, into in ((self.proc.stderr, self.err), (self.proc.stdout, self.out))]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _read(pipe, into):
+        for line in pipe:
+            into.append(line)
+
+    def wait_for(self, ready, what: str, timeout: float = 180):
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert self.proc.poll() is None and time.monotonic() < deadline, \
+                f"no {what}; exit {self.proc.poll()}:\n" + "".join(self.err)[-3000:]
+            time.sleep(0.1)
+
+    def finish(self, timeout: float = 600) -> tuple:
+        """(exit status, stdout, stderr) once the command has ended."""
+        self.proc.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return self.proc.returncode, "".join(self.out), "".join(self.err)
+
+
+def running_jobs(local_slurm) -> list:
+    return [job for job, state, _ in local_slurm.jobs() if state == "RUNNING"]
+
+
 @pytest.fixture(scope="module")
 def local_run(class_course):
     """(gradebook, kernels' view) of the class graded on the local cluster."""
@@ -101,35 +140,60 @@ def local_run(class_course):
 
 @pytest.fixture(scope="module")
 def readme_run(class_course, local_slurm):
-    """The class graded by the README's Slurm block, run as written by bash in the course root."""
+    """The class graded by the README's Slurm block, run as written by bash in the course root; once
+    the first submission is graded, and a moment more (3 of 4 left for 2 workers: each is grading
+    one), one of the class's two jobs is cancelled with scancel."""
     course = copy_of(class_course, "readme")
     (course / ".venv").symlink_to(course_config.ROOT / ".venv")  # `make venv`: already made
     script = "set -euo pipefail\n" + fenced_block("On Slurm", "###")
     started = time.monotonic()
-    run = subprocess.run(["bash", "-c", script], cwd=course, env={**local_slurm.env, **SIZE}, capture_output=True,
-                         text=True, timeout=600)
-    print(f"\nthe class of 4 graded on Slurm in {time.monotonic() - started:.1f} s")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return course, run
+    grading = Command(course, local_slurm, ["bash", "-c", script], COURSE_CLUSTER="")  # the block sets it
+    grading.wait_for(lambda: graded_once("".join(grading.err)), "a graded submission")
+    time.sleep(1)
+    running = running_jobs(local_slurm)
+    [folder] = credentials_left(course)  # the run's TLS files, while the jobs use them
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (folder, *folder.iterdir())}
+    local_slurm.run("scancel", running[0])
+    returncode, out, err = grading.finish()
+    print(f"\nthe class of 4 graded on Slurm in {time.monotonic() - started:.1f} s, job {running[0]} cancelled")
+    assert returncode == 0, out[-3000:] + err[-3000:]
+    return {"course": course, "out": out, "err": err, "running": running, "cancelled": running[0], "modes": modes}
 
 
 def test_the_readmes_block_grades_the_class_on_slurm_jobs_as_the_local_cluster_does(local_run, readme_run,
                                                                                      local_slurm):
-    course, run = readme_run
-    assert "grading on Slurm jobs" in run.stderr and "channel=tls" in run.stderr
-    assert graded_once(run.stderr) == ["s00", "s01", "s02", "s03"]
+    course, err = readme_run["course"], readme_run["err"]
+    assert "grading on Slurm jobs" in err and "channel=tls" in err
     book = gradebook(course)
     assert book == local_run[0]
     assert sum(score for (student, _), score in book.items() if student == "s00") == 10  # not all zeros
     assert sum(score for (student, _), score in book.items() if student == "s01") == 0
     logs = list((course / "grading_results" / "slurm").glob("course-grading-*.err"))
     assert len(logs) == 2, logs  # the class's two jobs, one worker each
-    assert "course-grading" not in run.stdout  # the block's squeue: none of its jobs left
+    assert "course-grading" not in readme_run["out"]  # the block's squeue: none of its jobs left
     assert local_slurm.jobs() == [] and credentials_left(course) == []
 
 
+def test_a_job_cancelled_mid_class_leaves_every_submission_graded_exactly_once(readme_run):
+    course, err = readme_run["course"], readme_run["err"]
+    assert len(readme_run["running"]) == 2  # both jobs were grading when one was cancelled
+    log = next((course / "grading_results" / "slurm").glob(f"*-{readme_run['cancelled']}.err")).read_text()
+    assert "CANCELLED" in log
+    assert graded_once(err) == ["s00", "s01", "s02", "s03"]
+    results = list((course / "grading_results" / SPEC.folder).glob("*.json"))
+    assert sorted(p.stem for p in results) == ["s00", "s01", "s02", "s03"]
+    assert "grading failed" not in err
+
+
+def test_the_runs_tls_files_are_the_graders_alone_and_gone_after(readme_run):
+    modes = readme_run["modes"]
+    assert len(modes) == 4 and all(mode == (0o700 if name.startswith("tls-") else 0o600)
+                                   for name, mode in modes.items()), modes
+    assert {name.split(".")[3] for name in modes if not name.startswith("tls-")} == {"ca_file", "cert", "key"}
+
+
 def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, readme_run):
-    (local_layers, local_probe), (layers, line) = local_run[1], kernels_view(readme_run[0])
+    (local_layers, local_probe), (layers, line) = local_run[1], kernels_view(readme_run["course"])
     assert layers == local_layers and len(layers) == 1, (layers, local_layers)
     assert "bwrap=on" in next(iter(layers)) and "channel=tls" in next(iter(layers))
     assert line == local_probe, (line, local_probe)
@@ -137,78 +201,13 @@ def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, read
            "| engine variables ['COURSE_JUDGE_OF']" in line, line  # the job's SLURM_* variables stay outside
 
 
-class Autograde:
-    """`nbgrader autograde` on Slurm jobs in `course`, started now; its stderr read as it comes."""
-
-    def __init__(self, course: Path, local_slurm, **env):
-        self.proc = subprocess.Popen([NBGRADER, "autograde", SPEC.folder], cwd=course, text=True,
-                                     env={**local_slurm.env, **SIZE, "COURSE_CLUSTER": "slurm", **env},
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines, self.out = [], []
-        self._readers = [threading.Thread(target=self._read, args=(pipe, into), daemon=True)
-                         for pipe, into in ((self.proc.stderr, self.lines), (self.proc.stdout, self.out))]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _read(pipe, into):
-        for line in pipe:
-            into.append(line)
-
-    def wait_for(self, ready, what: str, timeout: float = 120):
-        deadline = time.monotonic() + timeout
-        while not ready():
-            assert self.proc.poll() is None and time.monotonic() < deadline, \
-                f"no {what}; exit {self.proc.poll()}:\n" + "".join(self.lines)[-3000:]
-            time.sleep(0.1)
-
-    def finish(self, timeout: float = 300) -> tuple:
-        """(exit status, stderr) once the command has ended."""
-        self.proc.wait(timeout=timeout)
-        for reader in self._readers:
-            reader.join(timeout=10)
-        return self.proc.returncode, "".join(self.lines)
-
-
-def running_jobs(local_slurm) -> list:
-    return [job for job, state, _ in local_slurm.jobs() if state == "RUNNING"]
-
-
-def mid_class(grading: "Autograde"):
-    """Once the first submission of the slow class is graded, and a moment more: 3 of 4 submissions
-    are left for the 2 workers, so each worker is in the middle of one (each takes seconds)."""
-    grading.wait_for(lambda: graded_once("".join(grading.lines)), "a graded submission")
-    time.sleep(1)
-
-
-def test_a_job_cancelled_mid_class_leaves_every_submission_graded_exactly_once(class_course, local_run, local_slurm):
-    course = copy_of(class_course, "cancelled")
-    slowed(course, 2)
-    grading = Autograde(course, local_slurm)
-    mid_class(grading)
-    running = running_jobs(local_slurm)
-    assert len(running) == 2, running
-    [folder] = credentials_left(course)  # the run's TLS files, while the jobs use them
-    files = list(folder.iterdir())
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and len(files) == 3
-    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), files
-    local_slurm.run("scancel", running[0])
-    returncode, err = grading.finish()
-    assert returncode == 0, err[-3000:]
-    assert graded_once(err) == ["s00", "s01", "s02", "s03"]
-    assert gradebook(course) == local_run[0]
-    assert local_slurm.jobs() == [] and credentials_left(course) == []
-
-
 def test_ctrl_c_mid_class_leaves_no_job_in_the_queue(class_course, local_slurm):
     course = copy_of(class_course, "interrupted")
-    slowed(course, 10)
-    grading = Autograde(course, local_slurm)
-    grading.wait_for(lambda: "grading on Slurm jobs" in "".join(grading.lines), "the class's jobs")
-    time.sleep(1)  # the class's tasks are on the workers
-    assert len(running_jobs(local_slurm)) == 2
+    grading = Command(course, local_slurm)
+    grading.wait_for(lambda: "grading on Slurm jobs" in "".join(grading.err), "the class's jobs")
+    assert len(running_jobs(local_slurm)) == 2  # the class's tasks are on their workers
     grading.proc.send_signal(signal.SIGINT)
-    returncode, err = grading.finish()
+    returncode, _, err = grading.finish()
     assert returncode not in (0, 2) and "Canceled" in err, err[-3000:]  # interrupted, not finished or refused
     assert not graded_once(err)
     assert local_slurm.jobs() == [], err[-3000:]  # gone from the queue by the time the command ended
@@ -220,7 +219,7 @@ def test_a_full_queue_makes_the_command_say_so_and_what_to_change(class_course, 
                               "--wrap", "sleep 300").stdout.strip()
     try:
         course = copy_of(class_course, "queued")
-        returncode, err = Autograde(course, local_slurm, COURSE_SLURM_START_S="3").finish()
+        returncode, _, err = Command(course, local_slurm, COURSE_SLURM_START_S="3").finish()
         left = local_slurm.jobs()
     finally:
         local_slurm.run("scancel", blocker)
