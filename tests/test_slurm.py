@@ -239,6 +239,25 @@ def test_what_slurm_refuses_stops_at_once_with_slurms_reason(tmp_path, local_slu
     assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
 
 
+def test_a_class_whose_jobs_have_all_ended_stops_waiting_and_says_what_to_change(tmp_path, local_slurm, monkeypatch):
+    """Every job gone (walltime, scancel) with a task left: its worker will never come, and the
+    grading says so instead of waiting for one."""
+    from distributed import Client
+    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    jobs = slurm.SlurmJobs(1, False, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB"), root=tmp_path)
+    try:
+        with Client(jobs.cluster) as client:
+            jobs.wait_for_a_worker(client)
+            task = client.submit(time.sleep, 300, pure=False)
+            local_slurm.run("scancel", *jobs.job_ids())
+            with pytest.raises(slurm.SlurmJobsGone, match="COURSE_SLURM_WALLTIME") as gone:
+                jobs.wait_for(task, every=0.5)
+            assert "作业都已结束" in str(gone.value) and not task.done()
+    finally:
+        jobs.release()
+    assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
+
+
 def job_script(gpu: bool, folder: Path) -> str:
     from dask_jobqueue import SLURMCluster
     from distributed import Security

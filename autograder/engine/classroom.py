@@ -132,6 +132,8 @@ class ClassGrading:
         return self._gpu
 
     def _gather(self, submission, future) -> Result:
+        if self.jobs:  # SlurmJobsGone once every job of the class has ended
+            self.jobs.wait_for(future)
         try:
             return future.result()
         except Exception as error:  # the worker kept dying, or the engine failed: a zero and why

@@ -43,6 +43,10 @@ class SlurmJobsNotStarted(RuntimeError):
     """Slurm refused the class's jobs, or none started in time: nothing was graded."""
 
 
+class SlurmJobsGone(RuntimeError):
+    """Every job of the class ended (walltime, scancel) with submissions left to grade."""
+
+
 def job_count(class_size: int, slurm=course_config.SLURM) -> int:
     """Jobs for a class: one worker per submission, at most slurm.cores per job and slurm.jobs jobs."""
     return max(1, min(slurm.jobs, math.ceil(class_size / slurm.cores)))
@@ -145,6 +149,24 @@ class SlurmJobs:
                     "another partition (COURSE_SLURM_PARTITION), or wait longer (COURSE_SLURM_START_S); the jobs were "
                     "cancelled and nothing was graded."))
             time.sleep(0.5)
+
+    def wait_for(self, future, every: float = 5):
+        """Until `future` is done; SlurmJobsGone once Slurm lists none of the class's jobs (their
+        tasks would otherwise wait for a worker forever)."""
+        from distributed import wait
+        while not future.done():
+            try:
+                wait(future, timeout=every)
+            except TimeoutError:
+                if not self.queued():
+                    raise SlurmJobsGone(t(
+                        "本次评分的 Slurm 作业都已结束（walltime 到期或被取消），还有提交没有评分。已评分的已记录；"
+                        "请加大 course_config.SLURM 的 walltime 或 jobs（COURSE_SLURM_WALLTIME、COURSE_SLURM_JOBS）"
+                        "后再次运行 nbgrader autograde，其余的提交会接着评分。",
+                        "every Slurm job of this class has ended (its walltime reached, or cancelled) with submissions "
+                        "left to grade. Those graded so far are recorded: give the jobs more time or more jobs "
+                        "(course_config.SLURM walltime, jobs: COURSE_SLURM_WALLTIME, COURSE_SLURM_JOBS) and run "
+                        "nbgrader autograde again to grade the rest.")) from None
 
     def _logs(self) -> str:
         return str(self.logs / f"{self.name}-*.err")

@@ -30,6 +30,7 @@ from autograder import late
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.result import Result
+from autograder.engine.slurm import SlurmJobsGone
 from autograder.engine.store import ResultStore, grader_version
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, Submission, read_notebook, run_key
 from autograder.messages import t
@@ -122,7 +123,11 @@ class GradingExporter(NotebookExporter):
             if submitted.key != key:
                 self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook", student)
                 submission = replace(submission, notebook=nbformat.writes(sanitised_nb).encode(), files=files)
-            result = self._engine().result(submission)
+            try:
+                result = self._engine().result(submission)
+            except SlurmJobsGone as gone:  # stop the command: what was graded is recorded, the rest is not
+                self.log.error("%s", gone)
+                raise SystemExit(2) from None
             self.store.put(result)
             self.given["graded"] += 1
         if result.problems:
