@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,18 +32,32 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 SIZE = {"COURSE_SLURM_JOBS": "2", "COURSE_SLURM_CORES": "1", "COURSE_SLURM_MEMORY": "2GB",
         "COURSE_SLURM_WALLTIME": "00:10:00", "COURSE_SLURM_START_S": "120"}
 
-# From inside the kernel: who it runs as and what it sees of the host.
-PROBE = """import os
+# From inside the kernel: who it runs as, what it sees of the host, and whether it finds the TLS
+# folder of a Slurm run (grading_results/slurm/tls-* in a course copy beside its own).
+PROBE = """import glob, os
 status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
-print("PROBE uid", os.getuid(), "| courses seen", os.path.exists({root!r}), "| /home", os.listdir("/home"),
+print("PROBE uid", os.getuid(), "| copies' folder seen", os.path.isdir({top!r}),
+      "| TLS folders seen", len(glob.glob({top!r} + "/*/grading_results/slurm/tls-*")), "| /home", os.listdir("/home"),
       "| /tmp", len(os.listdir("/tmp")), "| few processes", len([p for p in os.listdir("/proc") if p.isdigit()]) < 10,
       "| NoNewPrivs", status["NoNewPrivs"].strip(), "| CapEff", status["CapEff"].strip(),
       "| engine variables", sorted(k for k in os.environ if k.startswith(("SLURM", "DASK", "COURSE"))))"""
 
 
-def probe(course: Path):
-    """The probe's cell, looking for the folder that holds every copy of the course."""
-    return lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(PROBE.format(root=str(course.parent))))
+def probe(top: Path):
+    return lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(PROBE.format(top=str(top))))
+
+
+@pytest.fixture(scope="module")
+def top(tmp_path_factory):
+    """The folder of the course copies: one the sandbox does not hide (/var/lib) where we may write,
+    so that only the course root's own hiding keeps a Slurm run's TLS folder from its kernels."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="course-slurm-", dir="/var/lib"))
+        folder.chmod(0o755)  # the kernels' user may look in
+    except OSError:  # then /tmp, hidden as a whole: the TLS folder is out of sight either way
+        folder = tmp_path_factory.mktemp("slurm")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def slowed(course: Path, seconds: float):
@@ -54,14 +69,14 @@ def slowed(course: Path, seconds: float):
 
 
 @pytest.fixture(scope="module")
-def class_course(tmp_path_factory):
+def class_course(top):
     """A class of 4 (full, untouched, half, full with the probe), each waiting 2 s in a cell of its
     own (so a job can be cancelled while it grades), to be copied for each run."""
     require_sandbox()
-    course = demo.make_course(tmp_path_factory.mktemp("slurm") / "class")
+    course = demo.make_course(top / "class")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     class_of(course, 3)
-    demo.submit(course, "s03", SPEC, LEVELS, probe(course))
+    demo.submit(course, "s03", SPEC, LEVELS, probe(top))
     slowed(course, 2)
     return course
 
@@ -194,13 +209,15 @@ def test_the_runs_tls_files_are_the_graders_alone_and_gone_after(readme_run):
     assert {name.split(".")[3] for name in modes if not name.startswith("tls-")} == {"ca_file", "cert", "key"}
 
 
-def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, readme_run):
+def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, readme_run, top):
     (local_layers, local_probe), (layers, line) = local_run[1], kernels_view(readme_run["course"])
     assert layers == local_layers and len(layers) == 1, (layers, local_layers)
     assert "bwrap=on" in next(iter(layers)) and "channel=tls" in next(iter(layers))
     assert line == local_probe, (line, local_probe)
-    assert "courses seen False | /home [] | /tmp 1 | few processes True | NoNewPrivs 1 | CapEff 0000000000000000 " \
-           "| engine variables ['COURSE_JUDGE_OF']" in line, line  # the job's SLURM_* variables stay outside
+    visible = not str(top).startswith("/tmp/")
+    assert f"copies' folder seen {visible} | TLS folders seen 0 | /home [] | /tmp 1 | few processes True | " \
+           "NoNewPrivs 1 | CapEff 0000000000000000 | engine variables ['COURSE_JUDGE_OF']" in line, line
+    # (the job's SLURM_* variables stay outside; the run's TLS folder, made before its kernels, too)
 
 
 def test_ctrl_c_mid_class_leaves_no_job_in_the_queue(class_course, local_slurm):
