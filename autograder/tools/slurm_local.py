@@ -156,6 +156,9 @@ class LocalSlurm:
         """Stop the daemons (slurmd, slurmctld, munged) by pid; their folder goes with them."""
         if self.procs.get("slurmctld") and self.procs["slurmctld"].poll() is None:
             self.run("scancel", "--full", "--user", str(os.getuid()), check=False)
+            deadline = time.monotonic() + 15  # a job's slurmstepd outlives a slurmd stopped under it
+            while self.run("squeue", "-h", check=False).stdout.strip() and time.monotonic() < deadline:
+                time.sleep(0.2)
         for name in reversed(list(self.procs)):
             proc = self.procs[name]
             proc.terminate()
