@@ -250,31 +250,50 @@ def test_a_full_queue_makes_the_command_say_so_and_what_to_change(class_course, 
 
 
 def test_what_slurm_refuses_stops_at_once_with_slurms_reason(tmp_path, local_slurm, monkeypatch):
-    """A GPU assignment's jobs ask for a GPU; this Slurm has none: sbatch --test-only says so, nothing is queued."""
+    """A partition this Slurm does not have: sbatch --test-only says so, nothing is queued."""
     monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
-    with pytest.raises(slurm.SlurmJobsNotStarted, match="gpu_gres") as refused:
-        slurm.SlurmJobs(2, True, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB"), root=tmp_path)
-    assert "Slurm refused the grading jobs" in str(refused.value) and "gres" in str(refused.value)
+    with pytest.raises(slurm.SlurmJobsNotStarted, match="COURSE_SLURM_") as refused:
+        slurm.SlurmJobs(2, False, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB", partition="nosuch"),
+                        root=tmp_path)
+    assert "Slurm refused the grading jobs" in str(refused.value) and "invalid partition" in str(refused.value)
+    assert "Slurm 拒绝了评分作业" in str(refused.value)
     assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
 
 
-def test_a_class_whose_jobs_have_all_ended_stops_waiting_and_says_what_to_change(tmp_path, local_slurm, monkeypatch):
-    """Every job gone (walltime, scancel) with a task left: its worker will never come, and the
-    grading says so instead of waiting for one."""
+@pytest.fixture(scope="module")
+def gpu_jobs(tmp_path_factory, local_slurm):
+    """The Slurm jobs of a GPU assignment's class of 1 (this Slurm counts one GPU), a worker joined."""
     from distributed import Client
-    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
-    jobs = slurm.SlurmJobs(1, False, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB"), root=tmp_path)
+    os.environ["SLURM_CONF"] = local_slurm.env["SLURM_CONF"]
     try:
+        jobs = slurm.SlurmJobs(1, True, QUIET, course_config.Slurm(jobs=1, cores=1, memory="1GB"),
+                               root=tmp_path_factory.mktemp("gpu"))
         with Client(jobs.cluster) as client:
             jobs.wait_for_a_worker(client)
-            task = client.submit(time.sleep, 300, pure=False)
-            local_slurm.run("scancel", *jobs.job_ids())
-            with pytest.raises(slurm.SlurmJobsGone, match="COURSE_SLURM_WALLTIME") as gone:
-                jobs.wait_for(task, every=0.5)
-            assert "作业都已结束" in str(gone.value) and not task.done()
+            yield jobs, client
+            jobs.release()
     finally:
-        jobs.release()
-    assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
+        del os.environ["SLURM_CONF"]
+
+
+def test_a_gpu_assignments_job_holds_a_slurm_gpu_and_its_worker_offers_it(gpu_jobs, local_slurm):
+    jobs, client = gpu_jobs
+    [job] = jobs.job_ids()
+    assert "gres:gpu:1" in local_slurm.run("squeue", "-h", "-j", job, "-o", "%b").stdout
+    assert [w["resources"] for w in client.scheduler_info()["workers"].values()] == [{"GPU": 1}]
+
+
+def test_a_class_whose_jobs_have_all_ended_stops_waiting_and_says_what_to_change(gpu_jobs, local_slurm):
+    """Every job gone (walltime, scancel) with a task left: its worker will never come, and the
+    grading says so instead of waiting for one."""
+    jobs, client = gpu_jobs
+    task = client.submit(time.sleep, 300, pure=False, resources={"GPU": 1})
+    local_slurm.run("scancel", *jobs.job_ids())
+    with pytest.raises(slurm.SlurmJobsGone, match="COURSE_SLURM_WALLTIME") as gone:
+        jobs.wait_for(task, every=0.5)
+    assert "作业都已结束" in str(gone.value) and not task.done()
+    jobs.release()
+    assert local_slurm.jobs() == [] and credentials_left(jobs.logs.parent.parent) == []
 
 
 def job_script(gpu: bool, folder: Path) -> str:

@@ -7,8 +7,9 @@ plain processes (no systemd) in a fresh folder, on free ports, and stopped by th
 
 The configuration is the smallest that runs jobs here (see `CONF`): munge authentication with a key
 made now, process tracking by parent pid (proctrack/linuxproc: the container's cgroups are not
-delegated to Slurm), no task plugin, no accounting. Debian's `slurm-wlm` and `munge` packages
-(`make slurm` installs them as root).
+delegated to Slurm), no task plugin, no accounting, and one GPU for Slurm to count (bound to
+/dev/null: a GPU assignment's jobs get their --gres=gpu:1, their kernels no CUDA). Debian's
+`slurm-wlm` and `munge` packages (`make slurm` installs them as root).
 """
 import os
 import shutil
@@ -49,10 +50,15 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 KillWait=2
 MinJobAge=60
+GresTypes=gpu
 SchedulerParameters=sched_interval=1
-NodeName={node} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
+NodeName={node} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} Gres=gpu:1 State=UNKNOWN
 PartitionName=grading Nodes={node} Default=YES MaxTime=INFINITE State=UP
 """
+
+# A GPU for Slurm to count and hand out (--gres=gpu:1), bound to no device: the jobs' workers
+# offer it to Dask; a kernel finds no CUDA and the checks run on CPU (and say so).
+GRES = "AutoDetect=off\nName=gpu File=/dev/null\n"
 
 
 def binary(name: str) -> str:
@@ -112,6 +118,7 @@ class LocalSlurm:
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
         with os.fdopen(fd, "wb") as f:
             f.write(os.urandom(1024))
+        (folder / "gres.conf").write_text(GRES)
         self.conf.write_text(CONF.format(node=self.node, dir=folder, ctld_port=_free_port(), d_port=_free_port(),
                                          cpus=self.cpus, memory_mb=_memory_mb()))
         self._spawn("munged", "-F", f"--socket={folder}/munge.sock", f"--key-file={key}",
