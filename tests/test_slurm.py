@@ -70,14 +70,12 @@ def slowed(course: Path, seconds: float):
 
 @pytest.fixture(scope="module")
 def class_course(top):
-    """A class of 4 (full, untouched, half, full with the probe), each waiting 2 s in a cell of its
-    own (so a job can be cancelled while it grades), to be copied for each run."""
+    """A class of 4 (full, untouched, half, full with the probe), to be copied for each run."""
     require_sandbox()
     course = demo.make_course(top / "class")
     demo.nbgrader(course, "generate_assignment", SPEC.folder, "--log-level=WARN")
     class_of(course, 3)
     demo.submit(course, "s03", SPEC, LEVELS, probe(top))
-    slowed(course, 2)
     return course
 
 
@@ -161,6 +159,7 @@ def readme_run(class_course, local_slurm):
     the first submission is graded, and a moment more (3 of 4 left for 2 workers: each is grading
     one), one of the class's two jobs is cancelled with scancel."""
     course = copy_of(class_course, "readme")
+    slowed(course, 2)  # each submission takes seconds more: the cancelled job is surely grading one
     (course / ".venv").symlink_to(course_config.ROOT / ".venv")  # `make venv`: already made
     script = "set -euo pipefail\n" + fenced_block("On Slurm", "###")
     started = time.monotonic()
@@ -237,13 +236,17 @@ def test_a_full_queue_makes_the_command_say_so_and_what_to_change(class_course, 
     blocker = local_slurm.run("sbatch", "--parsable", "-c", str(local_slurm.cpus), "-o", "/dev/null",
                               "--wrap", "sleep 300").stdout.strip()
     try:
+        deadline = time.monotonic() + 30
+        while running_jobs(local_slurm) != [blocker]:  # the node is full
+            assert time.monotonic() < deadline, local_slurm.jobs()
+            time.sleep(0.1)
         course = copy_of(class_course, "queued")
-        returncode, _, err = Command(course, local_slurm, COURSE_SLURM_START_S="3").finish()
+        returncode, _, err = Command(course, local_slurm, COURSE_SLURM_START_S="1").finish()
         left = local_slurm.jobs()
     finally:
         local_slurm.run("scancel", blocker)
     assert returncode == 2, err[-3000:]
-    assert "no Slurm job of this class started within 3 s" in err and "Resources" in err, err[-3000:]
+    assert "no Slurm job of this class started within 1 s" in err and "Resources" in err, err[-3000:]
     assert "评分的 Slurm 作业仍未开始" in err and "COURSE_SLURM_PARTITION" in err and "COURSE_SLURM_START_S" in err
     assert [job for job, *_ in left] == [blocker]  # its own jobs cancelled
     assert not list((course / "autograded").rglob("*.ipynb")) and credentials_left(course) == []
