@@ -52,6 +52,11 @@ def shared_engine(engine):
         _SHARED.reset(token)
 
 
+class _Stop(KeyboardInterrupt):
+    """Stops nbgrader's walk as Ctrl-C does (the submission at hand leaves no autograded folder for
+    the next run to skip; no other is graded); `grading` turns it into exit status 2."""
+
+
 class GradingExporter(NotebookExporter):
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -78,6 +83,8 @@ class GradingExporter(NotebookExporter):
                 raise SystemExit(2) from None
             self._prefetch()
             yield
+        except _Stop:
+            raise SystemExit(2) from None
         finally:
             self.finish()
 
@@ -127,7 +134,7 @@ class GradingExporter(NotebookExporter):
                 result = self._engine().result(submission)
             except SlurmJobsGone as gone:  # stop the command: what was graded is recorded, the rest is not
                 self.log.error("%s", gone)
-                raise SystemExit(2) from None
+                raise _Stop() from None
             self.store.put(result)
             self.given["graded"] += 1
         if result.problems:
