@@ -286,6 +286,15 @@ def test_a_gpu_assignments_job_holds_a_slurm_gpu_and_its_worker_offers_it(gpu_jo
     assert [w["resources"] for w in client.scheduler_info()["workers"].values()] == [{"GPU": 1}]
 
 
+def test_a_jobs_worker_names_the_runs_tls_files_for_the_sandbox_to_hide(gpu_jobs):
+    """Where a job's kernels could reach them (a course root not hidden), the sandbox binds /dev/null
+    over each file channel.credential_files names on the worker: the run's three."""
+    from autograder.engine import channel
+    jobs, client = gpu_jobs
+    found = client.submit(channel.credential_files, course_config.ClusterTLS(), pure=False).result(timeout=60)
+    assert len(found) == 3 and all(Path(path).parent == jobs.credentials.resolve() for path in found), found
+
+
 def test_a_class_whose_jobs_have_all_ended_stops_waiting_and_says_what_to_change(gpu_jobs, local_slurm):
     """Every job gone (walltime, scancel) with a task left: its worker will never come, and the
     grading says so instead of waiting for one."""
