@@ -62,7 +62,7 @@ def main():
     for name, marks in runs.items():
         print(f"  {name:<28}" + "".join(f"{statistics.median(m[mark] for m in marks):16.1f}" for mark in marks[0]))
     local, on_slurm = (statistics.median(m["first graded"] for m in marks) for marks in runs.values())
-    print(f"  first graded on Slurm: +{on_slurm - local:.1f} s ({on_slurm / local:.2f}x the local cluster's)")
+    print(f"  first graded on Slurm: {on_slurm - local:+.1f} s ({on_slurm / local:.2f}x the local cluster's)")
 
 
 if __name__ == "__main__":
