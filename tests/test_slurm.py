@@ -263,6 +263,13 @@ def test_what_slurm_refuses_stops_at_once_with_slurms_reason(tmp_path, local_slu
     assert local_slurm.jobs() == [] and credentials_left(tmp_path) == []
 
 
+def test_slurm_asked_for_where_there_is_none_says_where_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch, squeue, scancel
+    with pytest.raises(slurm.SlurmJobsNotStarted, match="sbatch, squeue, scancel is not on PATH") as refused:
+        slurm.SlurmJobs(2, False, QUIET, root=tmp_path)
+    assert "登录节点" in str(refused.value) and not (tmp_path / "grading_results").exists()
+
+
 @pytest.fixture(scope="module")
 def gpu_jobs(tmp_path_factory, local_slurm):
     """The Slurm jobs of a GPU assignment's class of 1 (this Slurm counts one GPU), a worker joined."""

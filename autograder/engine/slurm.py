@@ -16,7 +16,7 @@
 - Every job carries the run's own name: releasing cancels by that name too, so a job whose id was
   never read back (Ctrl-C during sbatch) is not left behind either. A job that ends mid-class
   (scancel, walltime) has its tasks rescheduled by Dask on the other jobs. If the grading command
-  is killed outright, its workers stop by themselves once the scheduler is gone (--death-timeout).
+  is killed outright, its workers stop by themselves once the scheduler is gone (within seconds).
 """
 import math
 import os
@@ -36,7 +36,7 @@ import course_config
 from autograder.messages import t
 
 WORKER_CLASS = "autograder.engine.channel.WorkerWithoutHTTP"
-DEATH_TIMEOUT_S = 60  # a worker whose scheduler is gone for this long stops, and its job ends
+DEATH_TIMEOUT_S = 60  # a worker that cannot reach its scheduler for this long stops, and its job ends
 
 
 class SlurmJobsNotStarted(RuntimeError):
@@ -83,6 +83,13 @@ class SlurmJobs:
     def __init__(self, class_size: int, gpu: bool, dask_settings: dict, slurm=course_config.SLURM,
                  root=course_config.ROOT):
         from distributed import Security
+        missing = [command for command in ("sbatch", "squeue", "scancel") if not shutil.which(command)]
+        if missing:
+            raise SlurmJobsNotStarted(t(
+                f"course_config.CLUSTER 为 slurm，但这里找不到 {', '.join(missing)}：请在集群的登录节点上运行，"
+                "或把 COURSE_CLUSTER 设为 local；未评分。",
+                f"course_config.CLUSTER is slurm but {', '.join(missing)} is not on PATH here: run the command on "
+                "the cluster's login node, or set COURSE_CLUSTER=local; nothing was graded."))
         SLURMCluster = _slurm_cluster_class()
         self.slurm, self.cluster = slurm, None
         self.name = f"course-grading-{secrets.token_hex(4)}"  # this run's jobs, by name
