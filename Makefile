@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser report bench gpu-check clean similarity lint check
+.PHONY: demo test release sandbox browser slurm report bench gpu-check clean similarity lint check
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -14,6 +14,15 @@ sandbox:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ; } || \
 	  echo "warning: bubblewrap not installed: grading will refuse to run (see course_config.ALLOW_UNISOLATED)"
+
+# The Slurm tests (tests/test_slurm.py) and `make bench` start munged, slurmctld and slurmd on
+# localhost (autograder/tools/slurm_local.py): Debian's slurm-wlm and munge, installed when we are
+# root and they are missing. Without them the Slurm tests are skipped with this reason.
+slurm:
+	@{ command -v sbatch >/dev/null && test -x /usr/sbin/slurmctld && test -x /usr/sbin/munged ; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null) ; } || \
+	  echo "warning: slurm-wlm and munge not installed: the Slurm tests will be skipped"
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium; a Chinese font makes its
 # screenshots and the report's plot readable. Installed when we are root and they are missing.
@@ -37,7 +46,7 @@ demo: $(VENV)/.installed sandbox
 	$(PY) -m autograder.tools.demo
 
 # The whole test suite.
-test: $(VENV)/.installed sandbox browser
+test: $(VENV)/.installed sandbox browser slurm
 	$(PY) -m pytest -q
 
 # Regenerate source/'s solution cells from reference_solutions/ and release/ from source/.
@@ -62,8 +71,9 @@ similarity: $(VENV)/.installed
 # nbgrader vs the judge on a class of 40, side by side (prints its figures), then 08_gan's training
 # check over 20 seeds: its time and every version's pass rate, then 查重 on a class of 200, then
 # 评测 on submit (as root: its students are accounts of this host).
-bench: $(VENV)/.installed sandbox
+bench: $(VENV)/.installed sandbox slurm
 	$(PY) -m autograder.tools.bench_channel
+	$(PY) -m autograder.tools.bench_slurm  # to the first graded submission: Slurm jobs vs the local cluster
 	$(PY) -m autograder.tools.bench
 	$(PY) -m autograder.tools.bench_gan
 	$(PY) -m autograder.tools.bench_similarity

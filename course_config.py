@@ -41,6 +41,35 @@ ALLOW_UNISOLATED = bool(os.environ.get("COURSE_ALLOW_UNISOLATED"))
 # address it grades on that existing cluster instead (`dask scheduler` + `dask worker` elsewhere).
 WORKERS = int(os.environ.get("COURSE_WORKERS") or os.cpu_count() or 1)
 SCHEDULER = os.environ.get("COURSE_SCHEDULER", "")  # e.g. "tls://grader01:8786"; "" = LocalCluster
+# CLUSTER (or COURSE_CLUSTER) says the same in one word: "local" (the default), a scheduler address,
+# or "slurm": the grading command submits Slurm jobs sized to the class (SLURM below), grades on
+# them and cancels them when it ends, also on an error or Ctrl-C (autograder/engine/slurm.py).
+CLUSTER = os.environ.get("COURSE_CLUSTER") or SCHEDULER or "local"
+
+
+@dataclass(frozen=True)
+class Slurm:
+    """The class's Slurm jobs: each a `dask worker` of single-threaded processes, one per core."""
+    jobs: int = 4  # at most; fewer for a small class (one worker per submission)
+    cores: int = 16  # workers per job, at most
+    memory: str = "6GB"  # per worker: a kernel's Limits.memory_mb, the worker and its kernel factory
+    walltime: str = "02:00:00"  # per job: the whole class must be graded within it
+    partition: str = ""  # "" = the cluster's default partition
+    account: str = ""  # "" = the user's default account
+    gpu_gres: str = "gpu:1"  # what a GPU assignment's job asks for (--gres=...)
+    start_s: float = 600  # no job started within this (a full queue): the command says so and stops
+    interface: str = ""  # the network interface the nodes reach this host by ("" = Dask's choice)
+
+
+SLURM = Slurm(jobs=int(os.environ.get("COURSE_SLURM_JOBS") or Slurm.jobs),
+              cores=int(os.environ.get("COURSE_SLURM_CORES") or Slurm.cores),
+              memory=os.environ.get("COURSE_SLURM_MEMORY") or Slurm.memory,
+              walltime=os.environ.get("COURSE_SLURM_WALLTIME") or Slurm.walltime,
+              partition=os.environ.get("COURSE_SLURM_PARTITION", Slurm.partition),
+              account=os.environ.get("COURSE_SLURM_ACCOUNT", Slurm.account),
+              gpu_gres=os.environ.get("COURSE_SLURM_GPU_GRES") or Slurm.gpu_gres,
+              start_s=float(os.environ.get("COURSE_SLURM_START_S") or Slurm.start_s),
+              interface=os.environ.get("COURSE_SLURM_INTERFACE", Slurm.interface))
 
 
 # The engine's own channel (autograder/engine/channel.py): every Dask connection is mutual TLS. A

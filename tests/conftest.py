@@ -156,3 +156,20 @@ def service_world():
         if world.service is not None:
             world.stop_service(signal.SIGKILL)
         shutil.rmtree(world.top, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_slurm():
+    """One Slurm for the whole run (autograder/tools/slurm_local.py): munged, slurmctld and slurmd on
+    this host, started on first use and stopped by pid at the end. Installed by `make slurm` as root
+    where it is missing; skipped with the reason only where it cannot be installed."""
+    from autograder.tools import slurm_local
+    if slurm_local.missing() and os.geteuid() == 0:
+        subprocess.run(["make", "--no-print-directory", "slurm"], cwd=Path(__file__).parent.parent,
+                       capture_output=True, timeout=900)
+    if slurm_local.missing():
+        pytest.skip(f"Slurm is not installed ({', '.join(slurm_local.missing())}): `make slurm` installs "
+                    "slurm-wlm and munge as root on Debian")
+    slurm = slurm_local.LocalSlurm.start()
+    yield slurm
+    slurm.stop()

@@ -16,10 +16,10 @@ README = course_config.ROOT / "README.md"
 SPEC = course_config.assignment("01_multihead_attention")
 
 
-def fenced_block(heading: str) -> str:
-    """The first ``` block after the `## heading` line of the README."""
+def fenced_block(heading: str, level: str = "##") -> str:
+    """The first ``` block after the `## heading` line of the README (`level`: "###" for a subsection)."""
     text = README.read_text()
-    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"\n{level} {heading}\n", 1)[1].split("\n## ", 1)[0]
     return re.search(r"```\n(.*?)```", section, re.S).group(1)
 
 

@@ -5,7 +5,8 @@
   result      a result as typed values (Result, Level, Check), JSON in and out
   store       results by key on disk (run key + grader version), written atomically
   gradebook_lock  one gradebook writer at a time: autograde's hooks and the grading service
-  classroom   a class on Dask: a local cluster here or an existing scheduler; results back
+  classroom   a class on Dask: a local cluster here, an existing scheduler or Slurm jobs; results back
+  slurm       the class's Slurm jobs (dask-jobqueue), sized to it, released when it ends
   channel     the cluster's own channel: mutual TLS on every Dask connection, no HTTP listener
   kernel      a submission's kernel, in its own sandbox and scratch folder, destroyed after
   kernel_factory, zygote_main   a worker's warm factory that forks kernels (torch imported once)

@@ -4,9 +4,10 @@
     result = grading.result(submission)           # waits for one result (in any order)
     grading.close()
 
-Where: a local cluster started here (course_config.WORKERS processes, one thread each), or the
-existing cluster at course_config.SCHEDULER (`dask scheduler` + `dask worker` on other hosts;
-the workers need the course's code and Python environment). Every connection is mutual TLS
+Where (course_config.CLUSTER): a local cluster started here (course_config.WORKERS processes, one
+thread each), the existing cluster at a scheduler address (`dask scheduler` + `dask worker` on other
+hosts; the workers need the course's code and Python environment), or Slurm jobs submitted for the
+class and cancelled when it ends, also on an error or Ctrl-C (slurm.py). Every connection is mutual TLS
 (channel.py): other accounts on the grading host cannot join. Workers only run `grade_one`;
 they never write the gradebook. A worker that dies mid-task (SIGKILL, out of memory) has its
 tasks rescheduled by Dask on the others; a task that kills every worker it meets becomes a
@@ -38,23 +39,41 @@ class ClassGrading:
     def __init__(self, submissions, limits=course_config.LIMITS, *, scheduler=None, workers=None,
                  tls=course_config.CLUSTER_TLS, log=log):
         self.limits, self.log = limits, log
-        self.cluster, self.futures = None, {}  # Submission -> Future
+        self.cluster, self.jobs, self.client, self.futures = None, None, None, {}  # Submission -> Future
         self.again = {}  # Submission (its first attempt timed out) -> Future of its second attempt
-        scheduler = course_config.SCHEDULER if scheduler is None else scheduler
-        if scheduler:  # refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
-            self.client = Client(scheduler, timeout="30s", security=channel.remote_security(scheduler, tls))
-        else:
+        where = course_config.CLUSTER if scheduler is None else (scheduler or "local")
+        if where == "local":
             self.cluster = _local_cluster(workers or min(course_config.WORKERS, max(len(submissions), 1)))
             self.client = Client(self.cluster)
+        elif where == "slurm":
+            try:
+                self._start_slurm_jobs(submissions)
+            except BaseException:
+                self.close()
+                raise
+        else:  # a scheduler address: refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
+            self.client = Client(where, timeout="30s", security=channel.remote_security(where, tls))
         self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
         for submission in submissions:
             self.futures[submission] = self._submit(submission)
 
+    def _start_slurm_jobs(self, submissions):
+        from autograder.engine.slurm import SlurmJobs
+        gpu = any(course_config.assignment(s.assignment).device == "cuda" for s in submissions)
+        self.jobs = SlurmJobs(len(submissions) or course_config.SLURM.jobs * course_config.SLURM.cores, gpu, QUIET)
+        self.cluster = self.jobs.cluster
+        self.client = Client(self.cluster)
+        self.jobs.wait_for_a_worker(self.client)
+
     def _refuse_unsandboxed_workers(self):
-        """Stop before grading anything where a worker cannot sandbox (course_config.ALLOW_UNISOLATED)."""
-        refusals = {why for why in self.client.run(_refusal, course_config.ALLOW_UNISOLATED).values() if why}
+        """Stop before grading anything where a worker cannot sandbox (course_config.ALLOW_UNISOLATED).
+        A worker lost meanwhile (its Slurm job ended) is left out: Dask gives its tasks to the others."""
+        answers = self.client.run(_refusal, course_config.ALLOW_UNISOLATED, on_error="return").values()
+        for error in (a for a in answers if isinstance(a, Exception) and not isinstance(a, OSError)):
+            raise error  # OSError: the connection closed (CommClosedError), the worker is gone
+        refusals = {why for why in answers if isinstance(why, str) and why}
         if refusals:
             self.close()
             raise SandboxUnavailable(" / ".join(sorted(refusals)))
@@ -62,7 +81,8 @@ class ClassGrading:
     def where(self) -> str:
         """One line for the log: which cluster, how many workers."""
         workers = len(self.client.scheduler_info()["workers"])
-        kind = "local cluster (TLS)" if self.cluster else self.client.scheduler.address
+        kind = ("Slurm jobs " + ", ".join(self.jobs.job_ids()) + f" (TLS, {self.client.scheduler.address})"
+                if self.jobs else "local cluster (TLS)" if self.cluster else self.client.scheduler.address)
         return f"{kind}, {workers} worker{'s' * (workers != 1)}"
 
     def submit(self, submission: Submission):
@@ -87,7 +107,8 @@ class ClassGrading:
         """Once every first attempt is done: a second attempt of `submission` and of every other
         submission that hit a time limit, side by side (the class's load is gone; each worker,
         one thread, grades one at a time), so that k of them wait about k / workers limits, not k."""
-        wait(list(self.futures.values()))
+        for future in self.futures.values():
+            self.jobs.wait_for(future) if self.jobs else wait(future)  # on Slurm: SlurmJobsGone, not forever
         timed_out = [s for s, f in self.futures.items() if _timed_out(f)]
         for first in [submission, *timed_out]:
             if first not in self.again:
@@ -97,8 +118,11 @@ class ClassGrading:
         for future in [*self.futures.values(), *self.again.values()]:
             future.cancel()
         self.futures, self.again = {}, {}
-        self.client.close()
-        if self.cluster:
+        if self.client:
+            self.client.close()
+        if self.jobs:  # every job cancelled and out of the queue
+            self.jobs.release()
+        elif self.cluster:
             self.cluster.close()
 
     def _submit(self, submission: Submission):
@@ -121,6 +145,8 @@ class ClassGrading:
         return self._gpu
 
     def _gather(self, submission, future) -> Result:
+        if self.jobs:  # SlurmJobsGone once every job of the class has ended
+            self.jobs.wait_for(future)
         try:
             return future.result()
         except Exception as error:  # the worker kept dying, or the engine failed: a zero and why

@@ -30,6 +30,7 @@ from autograder import late
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.result import Result
+from autograder.engine.slurm import SlurmJobsGone
 from autograder.engine.store import ResultStore, grader_version
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES, Submission, read_notebook, run_key
 from autograder.messages import t
@@ -49,6 +50,11 @@ def shared_engine(engine):
         yield
     finally:
         _SHARED.reset(token)
+
+
+class _Stop(KeyboardInterrupt):
+    """Stops nbgrader's walk as Ctrl-C does (the submission at hand leaves no autograded folder for
+    the next run to skip; no other is graded); `grading` turns it into exit status 2."""
 
 
 class GradingExporter(NotebookExporter):
@@ -77,6 +83,8 @@ class GradingExporter(NotebookExporter):
                 raise SystemExit(2) from None
             self._prefetch()
             yield
+        except _Stop:
+            raise SystemExit(2) from None
         finally:
             self.finish()
 
@@ -122,7 +130,11 @@ class GradingExporter(NotebookExporter):
             if submitted.key != key:
                 self.log.info("%s: sanitising changed the code that runs: grading the sanitised notebook", student)
                 submission = replace(submission, notebook=nbformat.writes(sanitised_nb).encode(), files=files)
-            result = self._engine().result(submission)
+            try:
+                result = self._engine().result(submission)
+            except SlurmJobsGone as gone:  # stop the command: what was graded is recorded, the rest is not
+                self.log.error("%s", gone)
+                raise _Stop() from None
             self.store.put(result)
             self.given["graded"] += 1
         if result.problems:
@@ -164,9 +176,11 @@ class GradingExporter(NotebookExporter):
             from autograder.engine.channel import ChannelRefused  # the engine is loaded when it is needed:
             from autograder.engine.classroom import ClassGrading  # a class graded before starts fast
             from autograder.engine.sandbox import SandboxUnavailable
+            from autograder.engine.slurm import SlurmJobsNotStarted
             try:
                 self.engine = ClassGrading(list(prefetch), log=self.log)
-            except (SandboxUnavailable, ChannelRefused) as refusal:  # stop the command: nothing graded or recorded
+            except (SandboxUnavailable, ChannelRefused, SlurmJobsNotStarted) as refusal:
+                # stop the command: nothing graded or recorded
                 self.log.error("%s", refusal)
                 raise SystemExit(2)
             self.log.info(t(f"评分引擎：{self.engine.where()}", f"grading on {self.engine.where()}"))

@@ -7,6 +7,8 @@
   similarity         查重 for a class (`make similarity A=...`); similarity_class: a made-up class to measure it
   student_setup      a student's own nbgrader set-up (exchange, course id, no instructor tools)
   service_world      a course, an exchange and a running grading service (the service's tests and bench)
+  slurm_local        a Slurm on this machine (munged, slurmctld, slurmd as processes): the Slurm tests, the bench
   gpu_check          on a GPU host: a CUDA assignment graded in the sandbox on the GPU (`make gpu-check`)
-  bench, bench_channel, bench_gan, bench_rnn, bench_seq2seq, bench_similarity, bench_service   `make bench`'s figures
+  bench, bench_channel, bench_slurm, bench_gan, bench_rnn, bench_seq2seq, bench_similarity, bench_service
+                     `make bench`'s figures
 """
