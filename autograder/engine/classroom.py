@@ -107,8 +107,11 @@ class ClassGrading:
         """Once every first attempt is done: a second attempt of `submission` and of every other
         submission that hit a time limit, side by side (the class's load is gone; each worker,
         one thread, grades one at a time), so that k of them wait about k / workers limits, not k."""
-        for future in self.futures.values():
-            self.jobs.wait_for(future) if self.jobs else wait(future)  # on Slurm: SlurmJobsGone, not forever
+        for future in self.futures.values():  # on Slurm: SlurmJobsGone when every job has ended
+            if self.jobs:
+                self.jobs.wait_for(future)
+            else:
+                wait(future)
         timed_out = [s for s, f in self.futures.items() if _timed_out(f)]
         for first in [submission, *timed_out]:
             if first not in self.again:
