@@ -102,8 +102,10 @@ def keep() -> None:
             os.kill(hub.pid, signal.SIGKILL)
             killed = True
         time.sleep(0.1)
+    hub_s = time.monotonic() - stopping[0] if stopping else 0.0
     left = _end_descendants()
-    print(f"[hub keeper] JupyterHub exited; {len(left)} processes it left ended: {left}", flush=True)
+    print(f"[hub keeper] JupyterHub exited ({hub_s:.1f} s after SIGTERM); the {len(left)} processes it left "
+          f"ended in {time.monotonic() - stopping[0] - hub_s if stopping else 0:.1f} s: {left}", flush=True)
 
 
 def stop() -> None:
