@@ -573,8 +573,13 @@ def main(argv=None):
     course_access.close(course_config.ROOT, say=log.warning)  # refused (CourseOpen) when it cannot be
     if args.wait and not inbound.is_dir():
         log.info("waiting for %s (nbgrader release_assignment makes it)", inbound)
-        while not inbound.is_dir():
-            time.sleep(1)
+        waiting = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: waiting.set())
+        while not inbound.is_dir() and not waiting.wait(1):
+            pass
+        if waiting.is_set():
+            return
     if not inbound.is_dir():
         raise SystemExit(t(f"交换目录中没有 {inbound}：先运行 nbgrader release_assignment",
                            f"no {inbound} in the exchange: run nbgrader release_assignment first"))

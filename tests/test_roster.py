@@ -1,12 +1,14 @@
 """The roster (`python -m autograder.tools.roster roster.csv`), run as written in a copy of the course (course id
 `rostertest`: its own group, never the real class's). It enrols students in the gradebook, creates their
-accounts (or reuses one) with a password that logs in through PAM, and puts them in nbgrader-<course>; run again
-with a changed roster it adds and removes students and keeps every grade; a malformed roster is refused with
-its line numbers and changes nothing. Needs root (accounts); skipped otherwise."""
+accounts (homes 0700; or reuses one, warning when its home is open, closing it with --close-homes) with a
+password that logs in through PAM, and puts them in nbgrader-<course>; run again with a changed roster it adds
+and removes students and keeps every grade; a malformed roster is refused with its line numbers and changes
+nothing. Needs root (accounts); skipped otherwise."""
 import grp
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -31,14 +33,15 @@ pamela = pytest.importorskip("pamela", reason="jupyterhub (requirements.txt) bri
 def course(tmp_path_factory):
     hub_class.remove_accounts((ADA, BO, CY, DEE), COURSE)
     course = hub_class.copy_course(tmp_path_factory.mktemp("roster") / "course", COURSE)
-    hub_class.account(BO, "bo-had-this-password")  # an account the machine already has
+    hub_class.account(BO, "bo-had-this-password")  # an account the machine already has, its home open
+    os.chmod(pwd.getpwnam(BO).pw_dir, 0o755)
     yield course
     hub_class.remove_accounts((ADA, BO, CY, DEE), COURSE)
 
 
-def _roster(course, text: str):
+def _roster(course, text: str, *options):
     (course / "roster.csv").write_text(text)
-    return subprocess.run([sys.executable, "-m", "autograder.tools.roster", "roster.csv"], cwd=course,
+    return subprocess.run([sys.executable, "-m", "autograder.tools.roster", "roster.csv", *options], cwd=course,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -83,13 +86,20 @@ def test_roster_enrols_creates_accounts_and_groups(course):
     pamela.authenticate(BO, "bo-had-this-password")
     with pytest.raises(pamela.PAMError):
         pamela.authenticate(ADA, "not-the-password")
+    assert {sid: _home_mode(sid) for sid in (ADA, CY, BO)} == {ADA: 0o700, CY: 0o700, BO: 0o755}
+    assert f"{BO}" in run.stderr and "--close-homes" in run.stderr and "警告" in run.stderr, run.stderr
+    assert ADA not in run.stderr and CY not in run.stderr
+
+
+def _home_mode(sid: str) -> int:
+    return stat.S_IMODE(os.stat(pwd.getpwnam(sid).pw_dir).st_mode)
 
 
 def test_a_changed_roster_adds_and_removes_and_keeps_grades(course):
     _grade(course, ADA, 2)
     _grade(course, BO, 1.5)
     # BO (graded) and CY (never submitted) leave; DEE joins; ADA's name is corrected
-    run = _roster(course, f"{ADA},Ada King,ada@example.edu\n{DEE},Dee Dee\n")
+    run = _roster(course, f"id,name,email\n{ADA},Ada King,ada@example.edu\n{DEE},Dee Dee\n")
     assert run.returncode == 0, run.stderr
     book = _gradebook(course)
     assert book[ADA] == ("Ada", "King", "ada@example.edu", 2.0)
@@ -98,21 +108,25 @@ def test_a_changed_roster_adds_and_removes_and_keeps_grades(course):
     assert _members() == {ADA, DEE}
     assert "kept for their grades: roster-bo" in run.stdout, run.stdout
     assert pwd.getpwnam(BO) and pwd.getpwnam(CY), "accounts (and homes, with their work) stay"
-    # back on the roster: in the group again, grades where they were
-    run = _roster(course, f"{ADA},Ada King,ada@example.edu\n{BO},张博\n{DEE},Dee Dee\n")
+    # back on the roster: in the group again, grades where they were; told to, its open home closed
+    run = _roster(course, f"id,name\n{ADA},Ada King\n{BO},张博\n{DEE},Dee Dee\n", "--close-homes")
     assert run.returncode == 0, run.stderr
     assert _members() == {ADA, BO, DEE} and _gradebook(course)[BO][3] == 1.5
+    assert f"homes closed: {BO}" in run.stdout and _home_mode(BO) == 0o700, run.stdout
+    assert "--close-homes" not in run.stderr, run.stderr
 
 
 def test_a_malformed_roster_is_refused_and_nothing_changes(course):
     before, members = _gradebook(course), _members()
-    run = _roster(course, f"{ADA},Ada King\nroster-new,New Student\nBad Id,Someone\n{DEE}\n{ADA},Again\n"
-                          f"roster-x,X,not-an-email\nroot,Root\n")
+    run = _roster(course, f"id,name,email\n{ADA},Ada King\nroster-new,New Student\nBad Id,Someone\n{DEE}\n"
+                          f"{ADA},Again\nroster-x,X,not-an-email\nroot,Root\n")
     assert run.returncode == 1
-    for line in ("roster.csv:3:", "roster.csv:4:", "roster.csv:5:", "roster.csv:6:", "roster.csv:7:"):
+    for line in ("roster.csv:4:", "roster.csv:5:", "roster.csv:6:", "roster.csv:7:", "roster.csv:8:"):
         assert line in run.stderr, run.stderr
-    assert "roster.csv:1:" not in run.stderr and "roster.csv:2:" not in run.stderr
-    assert "already on line 1" in run.stderr and "system account" in run.stderr and "nothing changed" in run.stderr
+    assert "roster.csv:2:" not in run.stderr and "roster.csv:3:" not in run.stderr
+    assert "already on line 2" in run.stderr and "system account" in run.stderr and "nothing changed" in run.stderr
+    headless = _roster(course, f"{ADA},Ada King\nroster-new,New Student\n")  # the service reads the `id` column
+    assert headless.returncode == 1 and "roster.csv:1:" in headless.stderr and "id,name,email" in headless.stderr
     assert _gradebook(course) == before and _members() == members
     with pytest.raises(KeyError):
         pwd.getpwnam("roster-new")  # the good row's account was not made either
