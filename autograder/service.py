@@ -97,6 +97,7 @@ class GradingService:
         self.failures = {}  # name: recordings that raised (taken again at the next scan, up to TRIES)
         self.recorder = queue.Queue()  # (Arrival, Submission or None), in arrival order
         self.journal_lock = threading.Lock()
+        self.said = set()  # the course root's problems already logged
         self._instance = self._only_instance()
         self._scheduler, self._workers = scheduler, workers
         self.grading = None
@@ -371,7 +372,7 @@ class GradingService:
             feedback.mkdir()
             os.chmod(feedback, 0o711)  # mkdir's mode passes through the umask
         (self.course / RESULTS).mkdir(mode=0o700, exist_ok=True)
-        course_access.close(self.course, strict=strict, say=log.warning)
+        course_access.close(self.course, strict=strict, say=self._say_once)
         try:
             info = os.lstat(feedback)
         except FileNotFoundError:
@@ -380,6 +381,11 @@ class GradingService:
         if mode & 0o044 and not stat.S_ISLNK(info.st_mode):
             os.chmod(feedback, mode & ~0o044)
             log.warning("%s was mode %o: now %o", feedback, mode, mode & ~0o044)
+
+    def _say_once(self, message: str):
+        if message not in self.said:
+            self.said.add(message)
+            log.warning(message)
 
     def _watch(self):
         from watchdog.events import FileSystemEventHandler

@@ -2,8 +2,9 @@
 
 A scratch class (autograder/tools/hub_class.py: the README's commands in a course copy, one student) on a free
 port; prints, side by side over ROUNDS: the hub's start (`make hub` until it answers), its restart
-(`make hub-stop` + `make hub`), one student's server start (login to an answering Lab), and the memory of
-that server once idle (PSS of every process of the student: the server alone, no kernel), then a kernel's.
+(`make hub-stop`, checked to leave no process of the student, + `make hub`), one student's server start
+(login to an answering Lab), and the memory of that server once idle (PSS of every process of the student:
+the server alone, no kernel), then with one idle kernel.
 """
 import pwd
 import shutil
@@ -25,7 +26,7 @@ def main():
     top = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     try:
         scratch = hub_class.make_class(top, hub_class.free_port(), COURSE, TEACHER, "bench-Pw-1", (STUDENT,))
-        figures = {"hub start (s)": [], "hub restart (s)": [], "student server start (s)": [],
+        figures = {"hub start (s)": [], "hub stop (s)": [], "hub restart (s)": [], "student server start (s)": [],
                    "idle student server PSS (MiB)": [], "with one idle kernel (MiB)": []}
         for _ in range(ROUNDS):
             scratch.make("hub-stop")
@@ -42,6 +43,9 @@ def main():
             figures["with one idle kernel (MiB)"].append(_pss_mib(STUDENT))
             began = time.monotonic()
             scratch.make("hub-stop")
+            figures["hub stop (s)"].append(time.monotonic() - began)
+            left = hub_class.pss_kib(pwd.getpwnam(STUDENT).pw_uid)
+            assert not left, f"make hub-stop left the student's {list(left)}"
             scratch.make("hub")
             figures["hub restart (s)"].append(time.monotonic() - began)
         print(f"JupyterHub {COURSE} on this machine, {ROUNDS} rounds (median, min-max):")
