@@ -124,7 +124,7 @@ class GradingService:
                     name = self.events.get(timeout=max(0.05, RESCAN_S - (time.monotonic() - scanned)))
                 except queue.Empty:
                     continue
-                self._look_at({name, *_drain(self.events)})
+                self._look_at({name, *_drain(self.events)} - {None})
         finally:
             observer.stop()
             self.recorder.put(None)
@@ -135,6 +135,9 @@ class GradingService:
 
     def stop(self, *_):
         self.stopping.set()
+        # wake the loop now, not at the next listing; from a thread: a signal handler may run while
+        # this thread holds the queue's lock
+        threading.Thread(target=self.events.put, args=(None,), daemon=True).start()
 
     def _rescan(self):
         """List the inbound folder and look at everything not done; a new window for each account's takes."""
