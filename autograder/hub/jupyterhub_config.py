@@ -50,8 +50,8 @@ c.PAMAuthenticator.allowed_groups = {INSTRUCTORS, STUDENTS}
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = with_umask("022", [str(BIN / "jupyterhub-singleuser")])
 c.Spawner.default_url = "/lab"
-# A Jupyter server without a terminal answers SIGINT by asking, on stdin, whether to stop; it stops on SIGTERM
-# (its kernels with it): stop servers with SIGTERM after 1 s, not 10 (`make hub-stop`, a user's Stop My Server).
+# A server is sent SIGINT, then SIGTERM if it still runs after interrupt_timeout (10 s by default): 1 s here,
+# so one stuck server cannot hold `make hub-stop` for long (the keeper ends whatever is left after).
 c.Spawner.interrupt_timeout = 1
 c.Spawner.environment = shared_environment(STUDENT_SETUP)
 # nbgrader's JupyterHubAuthPlugin in the server reads its own user's groups (which courses it is in).
