@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # interpreter back; tests/test_sandbox.py builds such a layout from this one).
 BASE_PYTHON := $(shell test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && echo /usr/bin/python3 || echo python3)
 
-.PHONY: demo test release sandbox browser slurm report bench gpu-check clean similarity lint check
+.PHONY: demo test release sandbox browser slurm report bench gpu-check clean similarity lint check hub hub-stop
 
 # The grading sandbox needs bubblewrap (Debian package); installed when we are root and it is
 # missing. Without it grading stops (unless course_config.ALLOW_UNISOLATED) and says how to install it.
@@ -88,6 +88,19 @@ gpu-check: $(VENV)/.installed sandbox
 # Lint: ruff (pinned in requirements.txt; rules and line length in pyproject.toml). CI runs it beside `make test`.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+# The course on JupyterHub (README "Run the course on JupyterHub"), as root: the hub, its proxy from npm
+# (package-lock.json, into node_modules/), the formgrader and the grading service as hub services;
+# `make hub-stop` stops it with every process it started (users' servers and kernels too).
+hub: $(VENV)/.installed node_modules/.installed
+	$(PY) -m autograder.tools.hub start
+
+hub-stop:
+	$(PY) -m autograder.tools.hub stop
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf demo artifacts autograded submitted feedback gradebook.db grading_results

@@ -1,6 +1,6 @@
 """评测 on submit: the grading service. Run it in the course root, for as long as the course runs:
 
-    python -m autograder.service [--polling]
+    python -m autograder.service [--polling] [--wait]
 
 It holds a Dask client (a LocalCluster, or course_config.SCHEDULER), watches the exchange's inbound
 folder (watchdog: inotify, or polling with --polling / COURSE_WATCH_POLLING for NFS) and, for each
@@ -26,7 +26,9 @@ SIGTERM (or Ctrl-C) stops it cleanly; a second instance in the same course refus
 restart, or a kill -9, it takes every inbound submission not marked done, and grades none whose
 result is stored. One entry never stops the service: its errors are caught, logged and, after
 TRIES, recorded as its outcome. What it writes is closed to other accounts (umask 077), but for the
-released feedback pages (0644, in a feedback folder no one else can list).
+released feedback pages (0644, in a feedback folder no one else can list); the course root is checked
+closed (autograder/course_access.py) at its start and at each listing. --wait: on the hub, it starts
+with the course and waits for the first release_assignment.
 """
 import argparse
 import fcntl
@@ -49,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import course_config
-from autograder import inbound, late
+from autograder import course_access, inbound, late
 from autograder.engine import nofollow
 from autograder.engine.gradebook_lock import GradebookLock
 from autograder.engine.store import ResultStore, grader_version, write_atomic
@@ -95,6 +97,7 @@ class GradingService:
         self.failures = {}  # name: recordings that raised (taken again at the next scan, up to TRIES)
         self.recorder = queue.Queue()  # (Arrival, Submission or None), in arrival order
         self.journal_lock = threading.Lock()
+        self.said = set()  # the course root's problems already logged
         self._instance = self._only_instance()
         self._scheduler, self._workers = scheduler, workers
         self.grading = None
@@ -121,7 +124,7 @@ class GradingService:
                     name = self.events.get(timeout=max(0.05, RESCAN_S - (time.monotonic() - scanned)))
                 except queue.Empty:
                     continue
-                self._look_at({name, *_drain(self.events)})
+                self._look_at({name, *_drain(self.events)} - {None})
         finally:
             observer.stop()
             self.recorder.put(None)
@@ -132,10 +135,14 @@ class GradingService:
 
     def stop(self, *_):
         self.stopping.set()
+        # wake the loop now, not at the next listing; from a thread: a signal handler may run while
+        # this thread holds the queue's lock
+        threading.Thread(target=self.events.put, args=(None,), daemon=True).start()
 
     def _rescan(self):
         """List the inbound folder and look at everything not done; a new window for each account's takes."""
         self.taken.clear()
+        self._close_course(strict=False)  # a folder made since with an open umask
         self._look_at(set(self._inbound_names()))
 
     def _look_at(self, names):
@@ -358,25 +365,30 @@ class GradingService:
         write_atomic(self.state / "service.pid", str(os.getpid()))
         return fd
 
-    def _close_course(self):
-        """The course root, its results and gradebook closed to other accounts (a group of TAs keeps
-        its access to the root); the exchange's feedback folder traversable but not listable, as
-        nbgrader makes it where it makes it (0711): a student reads their page by its secret name only."""
+    def _close_course(self, strict=True):
+        """The course root closed to other accounts (autograder/course_access.py: refused when it cannot
+        be), its results and gradebook to the group too; the exchange's feedback folder traversable but
+        not listable, as nbgrader makes it where it makes it (0711): a student reads their page by its
+        secret name only. Strict at the start; at each listing what cannot be closed is logged."""
         feedback = self.inbound.parent / "feedback"
         if not feedback.exists():
             feedback.mkdir()
             os.chmod(feedback, 0o711)  # mkdir's mode passes through the umask
         (self.course / RESULTS).mkdir(mode=0o700, exist_ok=True)
-        for path, closed in ((self.course, 0o007), (self.course / RESULTS, 0o077), (feedback, 0o044),
-                             (self.course / "gradebook.db", 0o077)):
-            try:
-                info = os.lstat(path)
-            except FileNotFoundError:
-                continue
-            mode = stat.S_IMODE(info.st_mode)
-            if mode & closed and not stat.S_ISLNK(info.st_mode):  # the instructor's own paths
-                os.chmod(path, mode & ~closed)
-                log.warning("%s was mode %o: now %o", path, mode, mode & ~closed)
+        course_access.close(self.course, strict=strict, say=self._say_once)
+        try:
+            info = os.lstat(feedback)
+        except FileNotFoundError:
+            return
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o044 and not stat.S_ISLNK(info.st_mode):
+            os.chmod(feedback, mode & ~0o044)
+            log.warning("%s was mode %o: now %o", feedback, mode, mode & ~0o044)
+
+    def _say_once(self, message: str):
+        if message not in self.said:
+            self.said.add(message)
+            log.warning(message)
 
     def _watch(self):
         from watchdog.events import FileSystemEventHandler
@@ -552,6 +564,8 @@ def _drain(events: queue.Queue) -> list:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.service", description=__doc__.split("\n\n")[0])
     parser.add_argument("--polling", action="store_true", help="poll the inbound folder (NFS: no inotify)")
+    parser.add_argument("--wait", action="store_true", help="wait for the first release_assignment instead of "
+                        "stopping (the hub starts the service with the course, before anything is released)")
     args = parser.parse_args(argv)
     os.umask(0o077)  # the gradebook, results and course copies: the instructor's alone
     logging.basicConfig(level=logging.INFO, format="[service %(asctime)s] %(message)s", stream=sys.stdout)
@@ -565,6 +579,16 @@ def main(argv=None):
     if on_submit.mode not in ("score", "full"):
         raise SystemExit(f"course_config.ON_SUBMIT.mode must be off, score or full, not {on_submit.mode!r}")
     inbound = Path(course_config.EXCHANGE_ROOT) / course_config.COURSE_ID / "inbound"
+    course_access.close(course_config.ROOT, say=log.warning)  # refused (CourseOpen) when it cannot be
+    if args.wait and not inbound.is_dir():
+        log.info("waiting for %s (nbgrader release_assignment makes it)", inbound)
+        waiting = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: waiting.set())
+        while not inbound.is_dir() and not waiting.wait(1):
+            pass
+        if waiting.is_set():
+            return
     if not inbound.is_dir():
         raise SystemExit(t(f"交换目录中没有 {inbound}：先运行 nbgrader release_assignment",
                            f"no {inbound} in the exchange: run nbgrader release_assignment first"))

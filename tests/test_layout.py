@@ -10,7 +10,7 @@ import course_config
 
 ROOT = course_config.ROOT
 PACKAGES = ["autograder", "autograder.engine", "autograder.plugins", "autograder.similarity", "autograder.tools",
-            "autograder.student"]
+            "autograder.student", "autograder.hub"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -13,7 +13,8 @@ Each home gets:
                                     JupyterLab's Formgrader, Create Assignment and Courses off (Assignments stays)
   .local/share/jupyter/labextensions/course-save-before-submit/
                                     saves the open notebooks when the student clicks Submit
-Nothing of the instructor's course (checks, references, gradebook) is copied.
+Nothing of the instructor's course (checks, references, gradebook) is copied. On the course's JupyterHub the
+same files are written once into a shared folder (`install_shared`) that every student's server reads.
 """
 import argparse
 import json
@@ -56,6 +57,12 @@ if ipc_prefix and len(ipc_prefix) <= {ipc_max!r}:
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = ipc_prefix
 c.Execute.timeout = {cell_s!r}
+{hub}'''
+
+# On the course's JupyterHub: course access from the hub's groups (nbgrader-<course>, formgrade-<course>), and each
+# course's assignments in a folder named after it (~/<course>/<assignment>), as nbgrader's JupyterHub docs set it up.
+HUB_SETTINGS = '''c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
+c.Exchange.path_includes_course = True
 '''
 
 
@@ -70,16 +77,45 @@ c.ServerApp.jpserver_extensions.update({off!r})
 
 def install(home: Path, exchange_root: str, course_id: str) -> list:
     """Write the student set-up into `home`; the paths written."""
-    jupyter = home / ".jupyter"
+    written = _write(home / ".jupyter", home / ".local" / "share" / "jupyter", exchange_root, course_id, hub="")
+    if os.geteuid() == 0:
+        _give_to_owner(home, [home / ".jupyter", home / ".local"])
+    return written
+
+
+def install_shared(folder: Path, exchange_root: str, course_id: str) -> dict:
+    """The hub's set-up, once for every student: folder/jupyter (config) and folder/share/jupyter (the Lab
+    extension), readable by all; the environment that points a server at them (JUPYTER_CONFIG_PATH comes
+    before ~/.jupyter, JUPYTER_PATH before the environment's data)."""
+    environment = shared_environment(folder)
+    _write(Path(environment["JUPYTER_CONFIG_PATH"]), Path(environment["JUPYTER_PATH"]), exchange_root, course_id,
+           hub=HUB_SETTINGS)
+    for path in (folder, *folder.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return environment
+
+
+def shared_environment(folder: Path) -> dict:
+    """The environment of a server that starts with the set-up `install_shared` wrote into `folder`."""
+    return {"JUPYTER_CONFIG_PATH": str(folder / "jupyter"), "JUPYTER_PATH": str(folder / "share" / "jupyter")}
+
+
+def _write(jupyter: Path, data: Path, exchange_root: str, course_id: str, hub: str) -> list:
+    """The set-up's files: config into `jupyter`, the Lab extension into `data`; the paths written."""
     files = {
         jupyter / "nbgrader_config.py": GENERATED + NBGRADER_CONFIG.format(
             course_id=course_id, exchange_root=exchange_root, cell_s=course_config.LIMITS.cell_s,
-            ipc_max=course_config.IPC_PREFIX_MAX),
+            ipc_max=course_config.IPC_PREFIX_MAX, hub=hub),
         jupyter / "course_exchange.py": GENERATED + (STUDENT / "course_exchange.py").read_text(),
         jupyter / "jupyter_server_config.py": GENERATED + SERVER_CONFIG.format(
             off={name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}),
         jupyter / "labconfig" / "page_config.json": _json(_page_config(jupyter / "labconfig" / "page_config.json")),
     }
+    for path in files:
+        if path.exists() and not path.read_text().startswith(GENERATED) and path.suffix == ".py":
+            raise SystemExit(f"{path} exists and was not written by the course's set-up: merge it by hand "
+                             f"(the course's settings: `python -m autograder.tools.student_setup` "
+                             f"into an empty folder)")
     written = []
     for path in files:
         if path.exists() and not path.read_text().startswith(GENERATED) and path.suffix == ".py":
@@ -90,12 +126,10 @@ def install(home: Path, exchange_root: str, course_id: str) -> list:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         written.append(path)
-    extension = home / ".local" / "share" / "jupyter" / "labextensions" / SAVE_BEFORE_SUBMIT
+    extension = data / "labextensions" / SAVE_BEFORE_SUBMIT
     shutil.rmtree(extension, ignore_errors=True)
     shutil.copytree(STUDENT / "labextension", extension)
     written.append(extension)
-    if os.geteuid() == 0:
-        _give_to_owner(home, [jupyter, home / ".local"])
     return written
 
 
