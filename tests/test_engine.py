@@ -306,3 +306,17 @@ def test_one_workers_kernels_share_nothing(course):
     assert "CAPS ['0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000', "\
         "'0000000000000000']" in printed, printed  # inheritable, permitted, effective, bounding, ambient
     assert "FOUND []" in printed, printed
+
+
+def test_no_garbage_collection_callback_can_swallow_a_ctrl_c():
+    """A KeyboardInterrupt raised inside a gc callback is printed and lost: with Dask's GC diagnosis
+    installed by the scheduler in the grading command's process, a Ctrl-C now and then graded the
+    whole class instead of stopping it (tests/test_slurm.py's Ctrl-C test caught it)."""
+    import gc
+    from autograder.engine.classroom import ClassGrading
+    before = list(gc.callbacks)
+    grading = ClassGrading([], workers=1)
+    try:
+        assert [callback for callback in gc.callbacks if callback not in before] == []
+    finally:
+        grading.close()

@@ -221,6 +221,7 @@ def test_a_kernel_on_a_slurm_job_sees_what_a_kernel_sees_locally(local_run, read
 
 def test_ctrl_c_mid_class_leaves_no_job_in_the_queue(class_course, local_slurm):
     course = copy_of(class_course, "interrupted")
+    slowed(course, 60)  # the class cannot end before the Ctrl-C, however quiet the machine
     grading = Command(course, local_slurm)
     grading.wait_for(lambda: "grading on Slurm jobs" in "".join(grading.err), "the class's jobs")
     assert len(running_jobs(local_slurm)) == 2  # the class's tasks are on their workers

@@ -53,6 +53,7 @@ class ClassGrading:
                 raise
         else:  # a scheduler address: refused (ChannelRefused) over plain TCP unless tls.allow_plain_tcp
             self.client = Client(where, timeout="30s", security=channel.remote_security(where, tls))
+        _keep_ctrl_c()
         self._refuse_unsandboxed_workers()
         self.client.register_plugin(KernelFactories())  # each worker forks its kernels from a warm factory
         self._gpu = None
@@ -166,6 +167,15 @@ class ClassGrading:
 # keeps 17 % of a core busy (3 % with these). On other clusters set them as DASK_* variables.
 QUIET = {"distributed.worker.profile.enabled": False, "distributed.worker.memory.monitor-interval": "1s",
          "distributed.admin.system-monitor.interval": "2s", "distributed.admin.tick.interval": "1s"}
+
+
+def _keep_ctrl_c():
+    """A Ctrl-C that lands while a garbage collection's callback runs is printed and lost ("Exception
+    ignored in ... KeyboardInterrupt"): the grading command went on to grade the whole class. The
+    scheduler started in this process installs such a callback (Dask's GC diagnosis: a log line
+    about the time full collections take); it goes."""
+    from distributed.gc import disable_gc_diagnosis
+    disable_gc_diagnosis(force=True)
 
 
 def _timed_out(future) -> bool:
